@@ -1,0 +1,280 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One HTTP answer as the client sees it.
+public struct HTTPAnswer: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+
+    public func header(_ name: String) -> String? {
+        let lower = name.lowercased()
+        return headers.first { $0.0.lowercased() == lower }?.1
+    }
+}
+
+/// A failure to talk to the daemon at all (no socket, refused, timed out, cut off).
+public struct TransportError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// A blocking HTTP/1.1 connection over a POSIX socket (Unix or TCP), one request per connection.
+///
+/// Plain sockets keep `kata`'s start-up cheap (see `perf-facts.md`): no event loop, no runtime set-up.
+public final class HTTPConnection {
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+    private var position = 0
+    private let target: String
+
+    /// Connects to `target` within `timeoutSeconds`.
+    public init(target: ServerTarget, timeoutSeconds: Int = 30) throws(TransportError) {
+        self.target = target.description
+        switch target {
+        case .unix(let path):
+            fd = try Self.connectUnix(path: path)
+        case .http(let host, let port):
+            fd = try Self.connectTCP(host: host, port: port, timeoutSeconds: timeoutSeconds)
+        case .https:
+            throw TransportError(message: "https:// servers are not supported by this build of kata yet; use unix:// or http://")
+        }
+        var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        #if canImport(Darwin)
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
+        #endif
+    }
+
+    deinit { close(fd) }
+
+    static func connectUnix(path: String) throws(TransportError) -> Int32 {
+        #if canImport(Glibc)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let fd = socket(AF_UNIX, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { throw TransportError(message: "cannot create a socket: \(String(cString: strerror(errno)))") }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        let capacity = MemoryLayout.size(ofValue: addr.sun_path)
+        guard bytes.count < capacity else {
+            close(fd)
+            throw TransportError(message: "socket path too long (\(bytes.count) bytes, at most \(capacity - 1)): \(path)")
+        }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+            raw[bytes.count] = 0
+        }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        if rc != 0 {
+            let why = String(cString: strerror(errno))
+            close(fd)
+            throw TransportError(message: "cannot connect to unix://\(path): \(why)")
+        }
+        return fd
+    }
+
+    static func connectTCP(host: String, port: Int, timeoutSeconds: Int) throws(TransportError) -> Int32 {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        #if canImport(Glibc)
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        #else
+        hints.ai_socktype = SOCK_STREAM
+        #endif
+        var list: UnsafeMutablePointer<addrinfo>?
+        let gai = getaddrinfo(host, String(port), &hints, &list)
+        guard gai == 0, let first = list else {
+            throw TransportError(message: "cannot resolve \(host): \(String(cString: gai_strerror(gai)))")
+        }
+        defer { freeaddrinfo(list) }
+        var lastError = "no address"
+        var cursor: UnsafeMutablePointer<addrinfo>? = first
+        while let ai = cursor {
+            cursor = ai.pointee.ai_next
+            let fd = socket(ai.pointee.ai_family, ai.pointee.ai_socktype, ai.pointee.ai_protocol)
+            if fd < 0 { continue }
+            let flags = fcntl(fd, F_GETFL, 0)
+            _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+            var rc = connect(fd, ai.pointee.ai_addr, ai.pointee.ai_addrlen)
+            if rc != 0 && errno == EINPROGRESS {
+                var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                let n = poll(&pfd, 1, Int32(timeoutSeconds * 1000))
+                if n == 1 {
+                    var err: Int32 = 0
+                    var len = socklen_t(MemoryLayout<Int32>.size)
+                    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)
+                    rc = err == 0 ? 0 : -1
+                    errno = err
+                } else {
+                    rc = -1
+                    errno = ETIMEDOUT
+                }
+            }
+            if rc == 0 {
+                _ = fcntl(fd, F_SETFL, flags)
+                var one: Int32 = 1
+                setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+                return fd
+            }
+            lastError = String(cString: strerror(errno))
+            close(fd)
+        }
+        throw TransportError(message: "cannot connect to \(host):\(port): \(lastError)")
+    }
+
+    /// Sends one request (with `Connection: close`).
+    public func send(method: String, path: String, headers: [(String, String)], body: [UInt8]?) throws(TransportError) {
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nUser-Agent: kata/\(KataVersion.string)\r\n"
+        for (k, v) in headers { head += "\(k): \(v)\r\n" }
+        if let body {
+            head += "Content-Length: \(body.count)\r\n"
+        } else if method == "POST" || method == "PATCH" || method == "PUT" {
+            head += "Content-Length: 0\r\n"
+        }
+        head += "\r\n"
+        var bytes = Array(head.utf8)
+        if let body { bytes += body }
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { raw in
+                #if canImport(Glibc)
+                Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL))
+                #else
+                Darwin.send(fd, raw.baseAddress, raw.count, 0)
+                #endif
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                // The server may have answered and closed early (e.g. 413): try to read that answer.
+                if errno == EPIPE || errno == ECONNRESET { return }
+                throw TransportError(message: "cannot send to \(target): \(String(cString: strerror(errno)))")
+            }
+            sent += n
+        }
+    }
+
+    /// Reads the status line and headers.
+    public func readHead() throws(TransportError) -> (status: Int, headers: [(String, String)]) {
+        guard let statusLine = try readLine() else {
+            throw TransportError(message: "\(target) closed the connection without answering")
+        }
+        let parts = statusLine.split(separator: " ", maxSplits: 2)
+        guard parts.count >= 2, parts[0].hasPrefix("HTTP/"), let status = Int(parts[1]) else {
+            throw TransportError(message: "\(target) answered something that is not HTTP: \(statusLine.prefix(80))")
+        }
+        var headers: [(String, String)] = []
+        while let line = try readLine(), !line.isEmpty {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = String(line[..<colon])
+            let value = Validation.trimmed(String(line[line.index(after: colon)...]))
+            headers.append((name, value))
+        }
+        return (status, headers)
+    }
+
+    /// Reads one whole answer.
+    public func readAnswer() throws(TransportError) -> HTTPAnswer {
+        let (status, headers) = try readHead()
+        return try readAnswerBody(status: status, headers: headers)
+    }
+
+    /// Reads the body that follows a head already read with `readHead`.
+    public func readAnswerBody(status: Int, headers: [(String, String)]) throws(TransportError) -> HTTPAnswer {
+        func header(_ n: String) -> String? { headers.first { $0.0.lowercased() == n }?.1 }
+        var body: [UInt8] = []
+        if header("transfer-encoding")?.lowercased().contains("chunked") == true {
+            while let chunk = try readChunk() { body += chunk }
+        } else if let lengthText = header("content-length"), let length = Int(lengthText) {
+            body = try readExactly(length)
+        } else {
+            while let more = try fill() { _ = more }
+            body = Array(buffer[position...])
+            position = buffer.count
+        }
+        return HTTPAnswer(status: status, headers: headers, body: body)
+    }
+
+    /// Reads the next chunk of a chunked body; nil at the end.
+    public func readChunk() throws(TransportError) -> [UInt8]? {
+        guard let sizeLine = try readLine() else { return nil }
+        let sizeText = sizeLine.split(separator: ";").first.map(String.init) ?? ""
+        guard let size = Int(Validation.trimmed(sizeText), radix: 16) else {
+            throw TransportError(message: "bad chunk size from \(target)")
+        }
+        if size == 0 {
+            _ = try readLine()
+            return nil
+        }
+        let data = try readExactly(size)
+        _ = try readLine()
+        return data
+    }
+
+    /// Reads one CRLF- (or LF-) terminated line without its terminator; nil at end of stream.
+    public func readLine() throws(TransportError) -> String? {
+        while true {
+            if let nl = buffer[position...].firstIndex(of: 10) {
+                var end = nl
+                if end > position, buffer[end - 1] == 13 { end -= 1 }
+                let line = String(decoding: buffer[position..<end], as: UTF8.self)
+                position = nl + 1
+                compact()
+                return line
+            }
+            if try fill() == nil {
+                if position < buffer.count {
+                    let line = String(decoding: buffer[position...], as: UTF8.self)
+                    position = buffer.count
+                    return line
+                }
+                return nil
+            }
+        }
+    }
+
+    func readExactly(_ n: Int) throws(TransportError) -> [UInt8] {
+        while buffer.count - position < n {
+            if try fill() == nil { throw TransportError(message: "\(target) closed the connection mid-answer") }
+        }
+        let out = Array(buffer[position..<(position + n)])
+        position += n
+        compact()
+        return out
+    }
+
+    private func compact() {
+        if position > 65536 {
+            buffer.removeFirst(position)
+            position = 0
+        }
+    }
+
+    /// Reads more bytes into the buffer; nil at end of stream.
+    private func fill() throws(TransportError) -> Int? {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 {
+                buffer.append(contentsOf: chunk[0..<n])
+                return n
+            }
+            if n == 0 { return nil }
+            if errno == EINTR { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK {
+                throw TransportError(message: "timed out waiting for \(target)")
+            }
+            if errno == ECONNRESET { return nil }
+            throw TransportError(message: "cannot read from \(target): \(String(cString: strerror(errno)))")
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Shared
+
+/// Everything one `kata` invocation needs: the environment, the server, the project binding.
+final class Session {
+    let options: GlobalOptions
+    let env: [String: String]
+    let home: KataHome
+    let cwd: String
+    private var cachedClient: KataClient?
+    private var cachedProject: Project?
+
+    init(_ options: GlobalOptions) {
+        self.options = options
+        env = Shared.Environment.all()
+        home = KataHome.fromEnvironment(env)
+        cwd = options.workspace.map(Paths.absolute) ?? Paths.currentDirectory()
+    }
+
+    /// The actor of writes: `--actor`, else `KATA_ACTOR`, else the OS user name.
+    var actor: String {
+        if let a = options.actor, !a.isEmpty { return a }
+        if let a = Shared.Environment.value("KATA_ACTOR", in: env) { return a }
+        return Shared.Environment.osUserName(env)
+    }
+
+    /// The server URL and whether it is the zero-config local daemon (which `kata` may start).
+    func serverTarget() throws(ErrorEnvelope) -> (target: ServerTarget, local: Bool) {
+        if let s = options.server, !s.isEmpty { return (try ServerTarget.parse(s), false) }
+        if let s = Shared.Environment.value("KATA_SERVER", in: env) { return (try ServerTarget.parse(s), false) }
+        let local: LocalServerSettings?
+        do throws(ConfigProblem) {
+            local = try WorkspaceFiles.localServer(from: cwd)
+        } catch {
+            throw CLIError.validation(error.description)
+        }
+        if let url = local?.url, !url.isEmpty { return (try ServerTarget.parse(url), false) }
+        if let url = DaemonConfigFile.activeDaemon(home: home) {
+            return (try ServerTarget.parse(url), false)
+        }
+        return (.unix(path: home.socketPath), true)
+    }
+
+    /// The API client, starting the local daemon first when it is the target and not running.
+    func client() throws(ErrorEnvelope) -> KataClient {
+        if let cachedClient { return cachedClient }
+        let (target, local) = try serverTarget()
+        if local { try DaemonLauncher(home: home, env: env).ensureRunning() }
+        let token = Shared.Environment.value("KATA_AUTH_TOKEN", in: env)
+        let c = KataClient(target: target, token: token)
+        cachedClient = c
+        return c
+    }
+
+    /// The project this command works on (see tracker.md, "Workspace binding").
+    func project() throws(ErrorEnvelope) -> Project {
+        if let cachedProject { return cachedProject }
+        let req: ResolveProjectRequest
+        if let name = options.project, !name.isEmpty {
+            req = ResolveProjectRequest(name: name, aliasIdentity: nil)
+        } else {
+            let binding: WorkspaceBinding?
+            do throws(ConfigProblem) {
+                binding = try WorkspaceFiles.binding(from: cwd)
+            } catch {
+                throw CLIError.validation(error.description, hint: "fix the file, or run `kata init` to write it again")
+            }
+            if let binding {
+                req = ResolveProjectRequest(name: binding.projectName, aliasIdentity: nil)
+            } else if let remote = WorkspaceFiles.gitRemote(from: cwd), let alias = WorkspaceFiles.normalizeGitRemote(remote) {
+                req = ResolveProjectRequest(name: nil, aliasIdentity: alias)
+            } else {
+                throw CLIError.notInitialized()
+            }
+        }
+        let answer = try client().call("POST", "/api/v1/projects/resolve", body: req, as: ProjectAnswer.self)
+        cachedProject = answer.project
+        return answer.project
+    }
+
+    /// Whether a project can be found without asking the server (flag, `.kata.toml`, or git remote).
+    var hasProjectContext: Bool {
+        if let p = options.project, !p.isEmpty { return true }
+        if WorkspaceFiles.nearest(WorkspaceFiles.bindingName, from: cwd) != nil { return true }
+        return WorkspaceFiles.gitRemote(from: cwd) != nil
+    }
+
+    /// Resolves an issue reference to the project id and the reference the project routes take.
+    func issue(_ raw: String) throws(ErrorEnvelope) -> (projectId: Int64, ref: String) {
+        let ref = Validation.trimmed(raw)
+        if let hash = ref.firstIndex(of: "#"), hash != ref.startIndex {
+            let name = String(ref[..<hash])
+            let rest = String(ref[ref.index(after: hash)...])
+            let p = try client().call(
+                "POST", "/api/v1/projects/resolve", body: ResolveProjectRequest(name: name, aliasIdentity: nil), as: ProjectAnswer.self)
+            return (p.project.id, rest)
+        }
+        let bare = ref.hasPrefix("#") ? String(ref.dropFirst()) : ref
+        if !hasProjectContext, !bare.isEmpty, !bare.allSatisfy(\.isNumber) {
+            let detail = try client().call("GET", "/api/v1/issues/\(URLEncoding.component(bare))", as: IssueDetailAnswer.self)
+            return (detail.issue.projectId, detail.issue.uid)
+        }
+        return (try project().id, bare)
+    }
+
+    /// `/api/v1/projects/{id}/issues/{ref}` plus `suffix`.
+    func issuePath(_ raw: String, _ suffix: String = "") throws(ErrorEnvelope) -> String {
+        let (pid, ref) = try issue(raw)
+        return "/api/v1/projects/\(pid)/issues/\(URLEncoding.component(ref))\(suffix)"
+    }
+}

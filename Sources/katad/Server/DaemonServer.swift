@@ -1,0 +1,86 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Shared
+
+/// One Hummingbird application per listener (so a request knows its listener), plus the admin socket,
+/// run together in one service group with graceful shutdown on SIGTERM and SIGINT.
+struct DaemonServer {
+    let services: APIServices
+    let listeners: [ListenAddress]
+    let adminSocket: String
+    let logger: Logger
+
+    /// The API router for one listener.
+    static func apiRouter(_ s: APIServices, listener: ListenerInfo) -> Router<KataRequestContext> {
+        let router = Router(context: KataRequestContext.self)
+        router.add(middleware: ErrorEnvelopeMiddleware())
+        router.add(middleware: ListenerMiddleware(listener: listener))
+        router.add(middleware: BrowserDefenseMiddleware())
+        SystemRoutes.add(to: router, s)
+        ProjectRoutes.add(to: router, s)
+        IssueRoutes.add(to: router, s)
+        QueryRoutes.add(to: router, s)
+        EventRoutes.add(to: router, s)
+        return router
+    }
+
+    /// The admin socket's router: administration routes only.
+    static func adminRouter(_ s: APIServices, listener: ListenerInfo) -> Router<KataRequestContext> {
+        let router = Router(context: KataRequestContext.self)
+        router.add(middleware: ErrorEnvelopeMiddleware())
+        router.add(middleware: ListenerMiddleware(listener: listener))
+        router.add(middleware: BrowserDefenseMiddleware())
+        AdminRoutes.add(to: router, s)
+        return router
+    }
+
+    func application(router: Router<KataRequestContext>, address: ListenAddress) -> some ApplicationProtocol {
+        let bind: BindAddress
+        switch address {
+        case .unix(let path): bind = .unixDomainSocket(path: path)
+        case .tcp(let host, let port): bind = .hostname(host, port: port)
+        }
+        let logger = self.logger
+        return Application(
+            router: router,
+            server: .http1(configuration: .init(idleTimeout: .seconds(120))),
+            configuration: ApplicationConfiguration(address: bind, serverName: nil),
+            onServerRunning: { channel in
+                if case .unix(let path) = address { chmod(path, 0o600) }
+                logger.info("listening", metadata: ["address": "\(address)"])
+            },
+            logger: logger)
+    }
+
+    /// Runs until SIGTERM/SIGINT, then drains in-flight requests.
+    func run() async throws {
+        var all: [any Service] = []
+        for address in listeners {
+            let info = ListenerInfo(address: address, isAdmin: false)
+            all.append(application(router: Self.apiRouter(services, listener: info), address: address))
+        }
+        let adminAddress = ListenAddress.unix(path: adminSocket)
+        all.append(application(router: Self.adminRouter(services, listener: ListenerInfo(address: adminAddress, isAdmin: true)), address: adminAddress))
+        // Last in the list, so it is shut down first: open streams end before the listeners drain.
+        all.append(StreamService(broadcaster: services.broadcaster))
+        let group = ServiceGroup(
+            configuration: .init(services: all, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// Stamps the listener onto each request's context.
+struct ListenerMiddleware: RouterMiddleware {
+    let listener: ListenerInfo
+
+    func handle(
+        _ request: Request, context: KataRequestContext, next: (Request, KataRequestContext) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        context.listener = listener
+        return try await next(request, context)
+    }
+}

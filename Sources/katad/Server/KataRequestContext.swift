@@ -1,0 +1,36 @@
+import Foundation
+import Hummingbird
+import Shared
+
+/// Which listener a request came in on.
+struct ListenerInfo: Sendable, Equatable {
+    let address: ListenAddress
+    /// Whether this is the admin socket rather than an API listener.
+    let isAdmin: Bool
+}
+
+/// The request context of every route: Hummingbird's core storage plus the listener the request came in on.
+struct KataRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    var listener: ListenerInfo?
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+    }
+
+    /// Bodies over 1 MiB get 413.
+    var maxUploadSize: Int { RequestLimits.maxBody }
+
+    /// The actor of a write: the body's actor on local listeners without identity mode.
+    func actor(_ claimed: String?) throws -> String {
+        guard let claimed else { return "anonymous" }
+        let t = Validation.trimmed(claimed)
+        if t.isEmpty { return "anonymous" }
+        if t.count > 200 { throw KataError.validation("actor", "at most 200 characters") }
+        return t
+    }
+}
+
+enum RequestLimits {
+    static let maxBody = 1 << 20
+}

@@ -1,0 +1,173 @@
+import GRDB
+import Shared
+
+/// A row of `issues`, joined with its project's name.
+struct IssueRow: FetchableRecord, Sendable {
+    var id: Int64
+    var uid: String
+    var projectId: Int64
+    var projectName: String
+    var number: Int64
+    var shortId: String
+    var title: String
+    var body: String
+    var status: String
+    var closedReason: String?
+    var owner: String?
+    var author: String
+    var createdAt: String
+    var updatedAt: String
+    var closedAt: String?
+    var deletedAt: String?
+    var idempotencyKey: String?
+    var idempotencyFingerprint: String?
+
+    init(row: Row) {
+        id = row["id"]
+        uid = row["uid"]
+        projectId = row["project_id"]
+        projectName = row["project_name"]
+        number = row["number"]
+        shortId = row["short_id"]
+        title = row["title"]
+        body = row["body"]
+        status = row["status"]
+        closedReason = row["closed_reason"]
+        owner = row["owner"]
+        author = row["author"]
+        createdAt = row["created_at"]
+        updatedAt = row["updated_at"]
+        closedAt = row["closed_at"]
+        deletedAt = row["deleted_at"]
+        idempotencyKey = row["idempotency_key"]
+        idempotencyFingerprint = row["idempotency_fingerprint"]
+    }
+
+    /// The SELECT every issue query starts from.
+    static let select = "SELECT i.*, p.name AS project_name FROM issues i JOIN projects p ON p.id = i.project_id"
+
+    static func fetch(_ db: Database, id: Int64) throws -> IssueRow? {
+        try fetchOne(db, sql: "\(select) WHERE i.id = ?", arguments: [id])
+    }
+
+    /// The issue as the API shows it, with its labels.
+    func wire(_ db: Database) throws -> Issue {
+        let labels = try String.fetchAll(
+            db, sql: "SELECT label FROM issue_labels WHERE issue_id = ? ORDER BY label", arguments: [id])
+        return wire(labels: labels)
+    }
+
+    func wire(labels: [String]) -> Issue {
+        Issue(
+            id: id, uid: uid, projectId: projectId, projectName: projectName, number: number, shortId: shortId,
+            title: title, body: body, status: status, closedReason: closedReason, owner: owner, author: author,
+            labels: labels, createdAt: createdAt, updatedAt: updatedAt, closedAt: closedAt, deletedAt: deletedAt)
+    }
+
+    var ref: IssueRef { IssueRef(number: number, uid: uid, shortId: shortId, title: title, status: status) }
+
+    /// Wires many rows with one label query.
+    static func wireAll(_ db: Database, _ rows: [IssueRow]) throws -> [Issue] {
+        guard !rows.isEmpty else { return [] }
+        var labels: [Int64: [String]] = [:]
+        let ids = rows.map(\.id)
+        for chunkStart in stride(from: 0, to: ids.count, by: 500) {
+            let chunk = Array(ids[chunkStart..<min(chunkStart + 500, ids.count)])
+            let marks = databaseQuestionMarks(count: chunk.count)
+            for r in try Row.fetchAll(
+                db, sql: "SELECT issue_id, label FROM issue_labels WHERE issue_id IN (\(marks)) ORDER BY label",
+                arguments: StatementArguments(chunk))
+            {
+                labels[r["issue_id"], default: []].append(r["label"])
+            }
+        }
+        return rows.map { $0.wire(labels: labels[$0.id] ?? []) }
+    }
+}
+
+/// How a client names an issue: `N`, `#N`, a short id, or a ULID.
+enum IssueReference: Equatable {
+    case number(Int64)
+    case uid(String)
+    case shortId(String)
+
+    /// Parses a reference (without a `project#` prefix); the error says which forms exist.
+    static func parse(_ raw: String) throws -> IssueReference {
+        var text = Validation.trimmed(raw)
+        if text.hasPrefix("#") { text.removeFirst() }
+        if !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+            guard let n = Int64(text), n > 0 else {
+                throw KataError.validation("ref", "issue number \(raw) is out of range")
+            }
+            return .number(n)
+        }
+        if ULID.isValid(text) { return .uid(text.uppercased()) }
+        let lower = text.lowercased()
+        if lower.count >= 4, lower.count < 26,
+            lower.utf8.allSatisfy({ "0123456789abcdefghjkmnpqrstvwxyz".utf8.contains($0) })
+        {
+            return .shortId(lower)
+        }
+        throw KataError(
+            400, .validation, "ref: \(raw) is not an issue reference",
+            hint: "use N, #N, project#N, a short id (4+ characters) or a full ULID", data: ["field": "ref"])
+    }
+}
+
+extension Store {
+    /// Finds one issue of a project (deleted ones included), or throws 404 / 409 for an ambiguous short id.
+    static func resolveIssue(_ db: Database, project: ProjectRow, ref raw: String) throws -> IssueRow {
+        let rows: [IssueRow]
+        switch try IssueReference.parse(raw) {
+        case .number(let n):
+            rows = try IssueRow.fetchAll(
+                db, sql: "\(IssueRow.select) WHERE i.project_id = ? AND i.number = ?", arguments: [project.id, n])
+        case .uid(let uid):
+            rows = try IssueRow.fetchAll(
+                db, sql: "\(IssueRow.select) WHERE i.project_id = ? AND i.uid = ?", arguments: [project.id, uid])
+        case .shortId(let s):
+            let exact = try IssueRow.fetchAll(
+                db, sql: "\(IssueRow.select) WHERE i.project_id = ? AND i.short_id = ?", arguments: [project.id, s])
+            rows =
+                exact.count == 1
+                ? exact
+                : try IssueRow.fetchAll(
+                    db, sql: "\(IssueRow.select) WHERE i.project_id = ? AND i.uid LIKE ? ORDER BY i.number",
+                    arguments: [project.id, "%" + s.uppercased()])
+        }
+        return try single(rows, ref: raw, project: project.name)
+    }
+
+    /// Finds one issue in any visible project by ULID or unique short id.
+    static func resolveIssueAnywhere(_ db: Database, ref raw: String) throws -> IssueRow {
+        let rows: [IssueRow]
+        switch try IssueReference.parse(raw) {
+        case .number:
+            throw KataError(
+                400, .validation, "ref: a bare number needs a project",
+                hint: "use project#N, a short id or a ULID", data: ["field": "ref"])
+        case .uid(let uid):
+            rows = try IssueRow.fetchAll(db, sql: "\(IssueRow.select) WHERE i.uid = ? AND p.hidden = 0", arguments: [uid])
+        case .shortId(let s):
+            let exact = try IssueRow.fetchAll(
+                db, sql: "\(IssueRow.select) WHERE i.short_id = ? AND p.hidden = 0", arguments: [s])
+            rows =
+                exact.count == 1
+                ? exact
+                : try IssueRow.fetchAll(
+                    db, sql: "\(IssueRow.select) WHERE i.uid LIKE ? AND p.hidden = 0 ORDER BY i.project_id, i.number",
+                    arguments: ["%" + s.uppercased()])
+        }
+        return try single(rows, ref: raw, project: nil)
+    }
+
+    private static func single(_ rows: [IssueRow], ref: String, project: String?) throws -> IssueRow {
+        if rows.count == 1 { return rows[0] }
+        if rows.isEmpty { throw KataError.issueNotFound(ref, project: project) }
+        let names = rows.prefix(10).map { "\($0.projectName)#\($0.number)" }
+        throw KataError(
+            409, .ambiguousReference, "\(ref) matches \(rows.count) issues: \(names.joined(separator: ", "))",
+            hint: "use a longer short id or project#N",
+            data: ["candidates": .array(rows.prefix(10).map { .object(["project": .string($0.projectName), "number": .int($0.number), "uid": .string($0.uid)]) })])
+    }
+}

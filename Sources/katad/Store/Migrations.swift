@@ -1,0 +1,119 @@
+import GRDB
+
+/// Versioned schema migrations. Never edit one that has shipped; add a new one.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-core") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        value TEXT NOT NULL
+                    );
+                    CREATE TABLE projects (
+                        id INTEGER PRIMARY KEY,
+                        uid TEXT NOT NULL UNIQUE,
+                        name TEXT NOT NULL UNIQUE,
+                        created_at TEXT NOT NULL,
+                        next_issue_number INTEGER NOT NULL DEFAULT 1,
+                        hidden INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE TABLE project_aliases (
+                        id INTEGER PRIMARY KEY,
+                        project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                        alias_identity TEXT NOT NULL UNIQUE,
+                        alias_kind TEXT NOT NULL CHECK (alias_kind IN ('git', 'local')),
+                        last_seen_path TEXT,
+                        created_at TEXT NOT NULL
+                    );
+                    CREATE INDEX project_aliases_project ON project_aliases(project_id);
+                    CREATE TABLE issues (
+                        id INTEGER PRIMARY KEY,
+                        uid TEXT NOT NULL UNIQUE,
+                        project_id INTEGER NOT NULL REFERENCES projects(id),
+                        number INTEGER NOT NULL,
+                        short_id TEXT NOT NULL,
+                        title TEXT NOT NULL,
+                        body TEXT NOT NULL DEFAULT '',
+                        status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+                        closed_reason TEXT CHECK (closed_reason IN ('done', 'wontfix', 'duplicate')),
+                        owner TEXT,
+                        author TEXT NOT NULL,
+                        created_at TEXT NOT NULL,
+                        updated_at TEXT NOT NULL,
+                        closed_at TEXT,
+                        deleted_at TEXT,
+                        idempotency_key TEXT,
+                        idempotency_fingerprint TEXT,
+                        UNIQUE (project_id, number),
+                        UNIQUE (project_id, idempotency_key)
+                    );
+                    CREATE INDEX issues_project_activity ON issues(project_id, updated_at DESC, id DESC);
+                    CREATE INDEX issues_activity ON issues(updated_at DESC, id DESC);
+                    CREATE INDEX issues_project_short ON issues(project_id, short_id);
+                    CREATE TABLE comments (
+                        id INTEGER PRIMARY KEY,
+                        issue_id INTEGER NOT NULL REFERENCES issues(id) ON DELETE CASCADE,
+                        author TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        created_at TEXT NOT NULL
+                    );
+                    CREATE INDEX comments_issue ON comments(issue_id, id);
+                    CREATE TABLE issue_labels (
+                        issue_id INTEGER NOT NULL REFERENCES issues(id) ON DELETE CASCADE,
+                        label TEXT NOT NULL,
+                        created_at TEXT NOT NULL,
+                        PRIMARY KEY (issue_id, label)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX issue_labels_label ON issue_labels(label, issue_id);
+                    CREATE TABLE links (
+                        id INTEGER PRIMARY KEY,
+                        project_id INTEGER NOT NULL REFERENCES projects(id),
+                        kind TEXT NOT NULL CHECK (kind IN ('parent', 'blocks', 'related')),
+                        from_issue_id INTEGER NOT NULL REFERENCES issues(id) ON DELETE CASCADE,
+                        to_issue_id INTEGER NOT NULL REFERENCES issues(id) ON DELETE CASCADE,
+                        author TEXT NOT NULL,
+                        created_at TEXT NOT NULL,
+                        UNIQUE (kind, from_issue_id, to_issue_id),
+                        CHECK (from_issue_id <> to_issue_id)
+                    );
+                    CREATE UNIQUE INDEX links_one_parent ON links(from_issue_id) WHERE kind = 'parent';
+                    CREATE INDEX links_to ON links(to_issue_id, kind);
+                    CREATE TABLE events (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        uid TEXT NOT NULL UNIQUE,
+                        type TEXT NOT NULL,
+                        actor TEXT NOT NULL,
+                        project_id INTEGER NOT NULL REFERENCES projects(id),
+                        project_name TEXT NOT NULL,
+                        issue_uid TEXT,
+                        issue_number INTEGER,
+                        payload TEXT NOT NULL,
+                        created_at TEXT NOT NULL
+                    );
+                    CREATE INDEX events_project ON events(project_id, id);
+                    CREATE INDEX events_issue ON events(issue_uid, id);
+                    CREATE TABLE purge_log (
+                        id INTEGER PRIMARY KEY,
+                        project_id INTEGER NOT NULL REFERENCES projects(id),
+                        issue_uid TEXT NOT NULL,
+                        number INTEGER NOT NULL,
+                        title TEXT NOT NULL,
+                        author TEXT NOT NULL,
+                        comment_count INTEGER NOT NULL,
+                        event_count INTEGER NOT NULL,
+                        label_count INTEGER NOT NULL,
+                        link_count INTEGER NOT NULL,
+                        actor TEXT NOT NULL,
+                        reason TEXT,
+                        reset_cursor INTEGER NOT NULL,
+                        purged_at TEXT NOT NULL
+                    );
+                    CREATE INDEX purge_log_project ON purge_log(project_id, reset_cursor);
+                    CREATE VIRTUAL TABLE issue_fts USING fts5(title, body, comments, tokenize = 'unicode61 remove_diacritics 2');
+                    """)
+        }
+        return m
+    }
+}

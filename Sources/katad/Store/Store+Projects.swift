@@ -1,0 +1,178 @@
+import GRDB
+import Shared
+
+// MARK: - Projects
+
+extension Store {
+    /// `kata init`: finds or creates the project and binds the workspace alias to it.
+    func initProject(_ req: InitProjectRequest) async throws -> ProjectAnswer {
+        let name = req.name.map(Validation.trimmed)
+        if let name { try ProjectRules.validateName(name) }
+        guard let identity = req.aliasIdentity.map(Validation.trimmed), !identity.isEmpty else {
+            throw KataError.validation("alias_identity", "required: the workspace's git remote or local://<path>")
+        }
+        let kind = req.aliasKind ?? (identity.hasPrefix("local://") ? "local" : "git")
+        guard kind == "git" || kind == "local" else {
+            throw KataError.validation("alias_kind", "must be git or local, not \(kind)")
+        }
+        let reassign = req.reassign ?? false
+        return try await writer.write { db in
+            let now = Timestamp.now()
+            if let bound = try ProjectRow.fetch(db, aliasIdentity: identity) {
+                if name == nil || name == bound.name {
+                    try db.execute(
+                        sql: "UPDATE project_aliases SET last_seen_path = ? WHERE alias_identity = ?",
+                        arguments: [req.lastSeenPath, identity])
+                    return ProjectAnswer(project: try bound.wire(db), created: false)
+                }
+                guard reassign, let name else {
+                    throw KataError(
+                        409, .aliasConflict,
+                        "this workspace (\(identity)) is bound to project \(bound.name), not \(name ?? "")",
+                        hint: "use `kata init --project \(bound.name)`, or add --reassign to move the workspace to \(name ?? "the new project")",
+                        data: ["project": .string(bound.name), "alias_identity": .string(identity)])
+                }
+                let target = try ProjectRow.fetch(db, name: name) ?? ProjectRow.insert(db, name: name, now: now)
+                try db.execute(
+                    sql: "UPDATE project_aliases SET project_id = ?, last_seen_path = ? WHERE alias_identity = ?",
+                    arguments: [target.id, req.lastSeenPath, identity])
+                return ProjectAnswer(project: try target.wire(db), created: false)
+            }
+            guard let name else {
+                throw KataError.validation("name", "required: this workspace is not bound to a project yet", hint: "run `kata init --project NAME`")
+            }
+            var created = false
+            let project: ProjectRow
+            if let existing = try ProjectRow.fetch(db, name: name) {
+                project = existing
+            } else {
+                project = try ProjectRow.insert(db, name: name, now: now)
+                created = true
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO project_aliases(project_id, alias_identity, alias_kind, last_seen_path, created_at)
+                    VALUES (?, ?, ?, ?, ?)
+                    """,
+                arguments: [project.id, identity, kind, req.lastSeenPath, now])
+            return ProjectAnswer(project: try project.wire(db), created: created)
+        }
+    }
+
+    /// Resolves a binding (name and/or alias identity) to its project.
+    func resolveProject(_ req: ResolveProjectRequest) async throws -> Project {
+        try await writer.read { db in
+            if let name = req.name.map(Validation.trimmed), !name.isEmpty {
+                guard let p = try ProjectRow.fetch(db, name: name) else {
+                    throw KataError(
+                        404, .projectNotFound, "no project named \(name)",
+                        hint: "run `kata init --project \(name)` in the workspace", data: ["name": .string(name)])
+                }
+                return try p.wire(db)
+            }
+            if let identity = req.aliasIdentity, !identity.isEmpty {
+                guard let p = try ProjectRow.fetch(db, aliasIdentity: identity) else {
+                    throw KataError(
+                        404, .projectNotInitialized, "no project is bound to this workspace (\(identity))",
+                        hint: "run `kata init` in the workspace")
+                }
+                return try p.wire(db)
+            }
+            throw KataError.validation("name", "give a project name or an alias_identity")
+        }
+    }
+
+    /// Every visible project with its aliases and counts, by name.
+    func listProjects() async throws -> [Project] {
+        try await writer.read { db in
+            try ProjectRow.fetchAll(db, sql: "SELECT * FROM projects WHERE hidden = 0 ORDER BY name").map { try $0.wire(db) }
+        }
+    }
+
+    /// One visible project by id.
+    func project(id: Int64) async throws -> Project {
+        try await writer.read { db in try ProjectRow.require(db, id: id).wire(db) }
+    }
+}
+
+/// Rules for project names.
+enum ProjectRules {
+    /// 1–64 characters of letters, digits, `.`, `_`, `-`, starting with a letter or digit.
+    static func validateName(_ name: String) throws {
+        let ok =
+            !name.isEmpty && name.count <= 64
+            && name.unicodeScalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || "._-".unicodeScalars.contains($0) }
+            && name.unicodeScalars.first.map { $0.properties.isAlphabetic || ("0"..."9").contains($0) } == true
+        if !ok {
+            throw KataError.validation(
+                "name", "project name \"\(name)\" must be 1-64 characters of letters, digits, . _ - and start with a letter or digit")
+        }
+    }
+}
+
+/// A row of `projects`.
+struct ProjectRow: FetchableRecord, Sendable {
+    var id: Int64
+    var uid: String
+    var name: String
+    var createdAt: String
+    var nextIssueNumber: Int64
+    var hidden: Bool
+
+    init(row: Row) {
+        id = row["id"]
+        uid = row["uid"]
+        name = row["name"]
+        createdAt = row["created_at"]
+        nextIssueNumber = row["next_issue_number"]
+        hidden = row["hidden"]
+    }
+
+    static func fetch(db: Database, id: Int64) throws -> ProjectRow? {
+        try fetchOne(db, sql: "SELECT * FROM projects WHERE id = ?", arguments: [id])
+    }
+
+    static func fetch(_ db: Database, name: String) throws -> ProjectRow? {
+        try fetchOne(db, sql: "SELECT * FROM projects WHERE name = ? AND hidden = 0", arguments: [name])
+    }
+
+    static func fetch(_ db: Database, aliasIdentity: String) throws -> ProjectRow? {
+        try fetchOne(
+            db,
+            sql: "SELECT p.* FROM projects p JOIN project_aliases a ON a.project_id = p.id WHERE a.alias_identity = ? AND p.hidden = 0",
+            arguments: [aliasIdentity])
+    }
+
+    /// The visible project `id`, or 404.
+    static func require(_ db: Database, id: Int64) throws -> ProjectRow {
+        guard let p = try fetch(db: db, id: id), !p.hidden else { throw KataError.projectNotFound("with id \(id)") }
+        return p
+    }
+
+    static func insert(_ db: Database, name: String, now: String) throws -> ProjectRow {
+        try db.execute(
+            sql: "INSERT INTO projects(uid, name, created_at, next_issue_number) VALUES (?, ?, ?, 1)",
+            arguments: [ULID().string, name, now])
+        return try fetch(db: db, id: db.lastInsertedRowID)!
+    }
+
+    func wire(_ db: Database) throws -> Project {
+        let aliases = try Row.fetchAll(
+            db, sql: "SELECT * FROM project_aliases WHERE project_id = ? ORDER BY id", arguments: [id]
+        ).map {
+            ProjectAlias(
+                aliasIdentity: $0["alias_identity"], aliasKind: $0["alias_kind"], lastSeenPath: $0["last_seen_path"],
+                createdAt: $0["created_at"])
+        }
+        let counts = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT COALESCE(SUM(status = 'open'), 0) AS open, COALESCE(SUM(status = 'closed'), 0) AS closed
+                FROM issues WHERE project_id = ? AND deleted_at IS NULL
+                """,
+            arguments: [id])
+        return Project(
+            id: id, uid: uid, name: name, createdAt: createdAt, nextIssueNumber: nextIssueNumber, aliases: aliases,
+            counts: IssueCounts(open: counts?["open"] ?? 0, closed: counts?["closed"] ?? 0))
+    }
+}

@@ -1,0 +1,156 @@
+import GRDB
+import Shared
+
+/// Filters of `GET …/issues` and `GET /issues`.
+struct IssueFilter: Sendable {
+    enum Status: String, Sendable { case open, closed, all }
+    var projectIds: [Int64] = []
+    var status: Status = .open
+    var labels: [String] = []
+    var owner: String?
+    var author: String?
+    var limit: Int = 50
+    var cursor: ListCursor?
+}
+
+/// A position in the newest-activity-first order: `<updated_at millis>.<id>`.
+struct ListCursor: Sendable, Equatable {
+    var updatedAt: String
+    var id: Int64
+
+    init(updatedAt: String, id: Int64) {
+        self.updatedAt = updatedAt
+        self.id = id
+    }
+
+    init(parsing text: String) throws {
+        let parts = text.split(separator: ".")
+        guard parts.count == 2, let ms = Int64(parts[0]), ms >= 0, let id = Int64(parts[1]), id >= 0 else {
+            throw KataError.validation("cursor", "\(text) is not a cursor from a previous page", hint: "pass the next_cursor value of the previous answer")
+        }
+        updatedAt = Timestamp.format(millis: ms)
+        self.id = id
+    }
+
+    var text: String { "\(Timestamp.parse(updatedAt) ?? 0).\(id)" }
+}
+
+// MARK: - Issue reads
+
+extension Store {
+    /// One page of issues, newest activity first.
+    func listIssues(_ filter: IssueFilter) async throws -> IssueListAnswer {
+        try await writer.read { db in
+            var clauses = ["i.deleted_at IS NULL", "p.hidden = 0"]
+            var args: [any DatabaseValueConvertible] = []
+            if !filter.projectIds.isEmpty {
+                clauses.append("i.project_id IN (\(databaseQuestionMarks(count: filter.projectIds.count)))")
+                args += filter.projectIds
+            }
+            if filter.status != .all {
+                clauses.append("i.status = ?")
+                args.append(filter.status.rawValue)
+            }
+            for label in filter.labels {
+                clauses.append("EXISTS (SELECT 1 FROM issue_labels l WHERE l.issue_id = i.id AND l.label = ?)")
+                args.append(label)
+            }
+            if let owner = filter.owner {
+                clauses.append("i.owner = ?")
+                args.append(owner)
+            }
+            if let author = filter.author {
+                clauses.append("i.author = ?")
+                args.append(author)
+            }
+            if let c = filter.cursor {
+                clauses.append("(i.updated_at < ? OR (i.updated_at = ? AND i.id < ?))")
+                args += [c.updatedAt, c.updatedAt, c.id]
+            }
+            args.append(filter.limit + 1)
+            let rows = try IssueRow.fetchAll(
+                db,
+                sql: "\(IssueRow.select) WHERE \(clauses.joined(separator: " AND ")) ORDER BY i.updated_at DESC, i.id DESC LIMIT ?",
+                arguments: StatementArguments(args))
+            let page = Array(rows.prefix(filter.limit))
+            let next = rows.count > filter.limit ? page.last.map { ListCursor(updatedAt: $0.updatedAt, id: $0.id).text } : nil
+            return IssueListAnswer(issues: try IssueRow.wireAll(db, page), nextCursor: next)
+        }
+    }
+
+    /// One issue of a project, with links and optionally comments and events.
+    func issueDetail(projectId: Int64, ref: String, comments: Bool, events: Bool) async throws -> IssueDetailAnswer {
+        try await writer.read { db in
+            let project = try ProjectRow.require(db, id: projectId)
+            let row = try Store.resolveIssue(db, project: project, ref: ref)
+            return try Store.detail(db, row, comments: comments, events: events)
+        }
+    }
+
+    /// One issue by ULID or unique short id, in any project.
+    func issueDetailAnywhere(ref: String, comments: Bool, events: Bool) async throws -> IssueDetailAnswer {
+        try await writer.read { db in
+            let row = try Store.resolveIssueAnywhere(db, ref: ref)
+            return try Store.detail(db, row, comments: comments, events: events)
+        }
+    }
+
+    static func detail(_ db: Database, _ row: IssueRow, comments: Bool, events: Bool) throws -> IssueDetailAnswer {
+        let commentList: [Comment]? =
+            comments
+            ? try Row.fetchAll(db, sql: "SELECT * FROM comments WHERE issue_id = ? ORDER BY id", arguments: [row.id]).map {
+                Comment(id: $0["id"], issueUid: row.uid, author: $0["author"], body: $0["body"], createdAt: $0["created_at"])
+            } : nil
+        let eventList: [Event]? =
+            events
+            ? try EventRow.fetchAll(db, sql: "SELECT * FROM events WHERE issue_uid = ? ORDER BY id", arguments: [row.uid]).map(\.wire)
+            : nil
+        return IssueDetailAnswer(issue: try row.wire(db), links: try links(db, of: row), comments: commentList, events: eventList)
+    }
+
+    /// The links of an issue from its point of view.
+    static func links(_ db: Database, of row: IssueRow) throws -> IssueLinks {
+        func refs(_ sql: String) throws -> [IssueRef] {
+            try IssueRow.fetchAll(db, sql: sql, arguments: [row.id]).map(\.ref)
+        }
+        let base = IssueRow.select
+        let parent = try refs("\(base) JOIN links k ON k.to_issue_id = i.id WHERE k.kind = 'parent' AND k.from_issue_id = ?").first
+        return IssueLinks(
+            parent: parent,
+            children: try refs("\(base) JOIN links k ON k.from_issue_id = i.id WHERE k.kind = 'parent' AND k.to_issue_id = ? ORDER BY i.number"),
+            blocks: try refs("\(base) JOIN links k ON k.to_issue_id = i.id WHERE k.kind = 'blocks' AND k.from_issue_id = ? ORDER BY i.number"),
+            blockedBy: try refs("\(base) JOIN links k ON k.from_issue_id = i.id WHERE k.kind = 'blocks' AND k.to_issue_id = ? ORDER BY i.number"),
+            related: try IssueRow.fetchAll(
+                db,
+                sql: """
+                    \(base) JOIN links k ON k.kind = 'related'
+                      AND ((k.from_issue_id = ?1 AND k.to_issue_id = i.id) OR (k.to_issue_id = ?1 AND k.from_issue_id = i.id))
+                    ORDER BY i.number
+                    """,
+                arguments: [row.id]
+            ).map(\.ref))
+    }
+
+    /// Open issues with no open blocker, oldest first.
+    func ready(projectIds: [Int64], limit: Int) async throws -> [Issue] {
+        try await writer.read { db in
+            var clauses = ["i.status = 'open'", "i.deleted_at IS NULL", "p.hidden = 0"]
+            var args: [any DatabaseValueConvertible] = []
+            if !projectIds.isEmpty {
+                clauses.append("i.project_id IN (\(databaseQuestionMarks(count: projectIds.count)))")
+                args += projectIds
+            }
+            clauses.append(
+                """
+                NOT EXISTS (SELECT 1 FROM links k JOIN issues b ON b.id = k.from_issue_id
+                            WHERE k.kind = 'blocks' AND k.to_issue_id = i.id AND b.status = 'open' AND b.deleted_at IS NULL)
+                """)
+            args.append(limit)
+            let rows = try IssueRow.fetchAll(
+                db,
+                sql: "\(IssueRow.select) WHERE \(clauses.joined(separator: " AND ")) ORDER BY i.created_at, i.id LIMIT ?",
+                arguments: StatementArguments(args))
+            return try IssueRow.wireAll(db, rows)
+        }
+    }
+}
