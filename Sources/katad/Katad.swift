@@ -21,6 +21,9 @@ struct Katad: AsyncParsableCommand {
     @Option(name: .customLong("listen"), help: "Listener address (repeatable): unix:///abs/path.sock, host:port or [v6]:port.")
     var listen: [String] = []
 
+    @Flag(name: .customLong("insecure-readonly"), help: "Serve reads only, without a token (writes, the stream and /tokens get 401).")
+    var insecureReadonly = false
+
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)
         umask(0o077)
@@ -35,20 +38,9 @@ struct Katad: AsyncParsableCommand {
     func serve() async throws {
         let env = Shared.Environment.all()
         let home = KataHome.fromEnvironment(env)
-        var listeners: [ListenAddress] = []
-        for text in listen {
-            do {
-                listeners.append(try ListenAddress.parse(text))
-            } catch {
-                throw StartupError.config("--listen \(text): \(error.message)")
-            }
-        }
-        if listeners.isEmpty { listeners = [home.defaultListener] }
-        for case .tcp(let host, _) in listeners where AddressClass.of(host: host) != .local {
-            throw StartupError.config(
-                "listener \(ListenAddress.tcp(host: host, port: 0).description.dropLast(2)) is not local and no token is configured: "
-                    + "refusing to expose writes to a network (rule 4); listen on a Unix socket or loopback")
-        }
+        let (config, warnings) = try Self.effectiveConfig(home: home, env: env, listen: listen, insecureReadonly: insecureReadonly)
+        let listeners = config.listeners(home: home).0
+        for w in warnings { FileHandle.standardError.write(Data("katad: warning: \(w)\n".utf8)) }
 
         let lock = HomeLock(home: home)
         try lock.acquire()
@@ -63,7 +55,10 @@ struct Katad: AsyncParsableCommand {
             throw StartupError.environment("cannot open the database \(home.databasePath): \(error)")
         }
         let services = APIServices(
-            store: store, broadcaster: broadcaster, startedAt: .now, listeners: listeners.map(\.description), authMode: "local")
+            store: store, broadcaster: broadcaster, startedAt: .now, listeners: listeners.map(\.description), authMode: config.authMode,
+            authPolicy: AuthPolicy(
+                token: config.auth.token.flatMap { $0.isEmpty ? nil : $0 }, readOnly: config.auth.insecureReadonly,
+                identityMode: config.auth.requireTokenIdentity))
         logger.info("starting", metadata: ["version": "\(KataVersion.string)", "home": "\(home.root)", "pid": "\(getpid())"])
         let unixPaths = listeners.compactMap { a -> String? in
             if case .unix(let p) = a { return p }
@@ -78,6 +73,34 @@ struct Katad: AsyncParsableCommand {
         }
         lock.release(sockets: unixPaths + [home.adminSocketPath])
         logger.info("stopped")
+    }
+
+    /// The configuration from `<KATA_HOME>/config.toml`, the environment and the flags, checked against the
+    /// start-up rules; any problem refuses the start with exit 2, listing every problem.
+    static func effectiveConfig(
+        home: KataHome, env: [String: String], listen: [String], insecureReadonly: Bool
+    ) throws(StartupError) -> (DaemonConfig, [ConfigProblem]) {
+        var config = DaemonConfig()
+        var problems: [ConfigProblem] = []
+        if let text = Paths.readText(home.configPath) {
+            let parsed = DaemonConfig.parse(text, file: home.configPath)
+            config = parsed.0
+            problems += parsed.1
+        }
+        problems += config.applyEnvironment(env)
+        config.applyFlags(listen: listen, insecureReadonly: insecureReadonly)
+        // No DB-backed tokens or users exist in this version, so rule 6 always applies.
+        let report = StartupRules.check(config, home: home, identityRecordsExist: false)
+        problems += report.problems
+        if config.tls != nil {
+            problems.append(
+                ConfigProblem(key: "tls", message: "native TLS is not available in this version of katad; remove [tls] and terminate TLS in a proxy"))
+        }
+        if !problems.isEmpty {
+            let list = problems.map { "  - \($0)" }.joined(separator: "\n")
+            throw .config("refusing to start, the configuration breaks \(problems.count == 1 ? "a rule" : "these rules"):\n\(list)\nCheck it offline with `kata-admin config check`.")
+        }
+        return (config, report.warnings)
     }
 
     /// Logs go to stderr and to `<KATA_HOME>/logs/katad.log`; `KATA_LOG_LEVEL` sets the level (default info).

@@ -24,6 +24,7 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     case methodNotAllowed = "method_not_allowed"
     case authRequired = "auth_required"
     case tokenInvalid = "token_invalid"
+    case bootstrapTokenWriteForbidden = "bootstrap_token_write_forbidden"
     case forbidden
     case insecureTransport = "insecure_transport"
     case daemonUnavailable = "daemon_unavailable"

@@ -47,6 +47,7 @@ final class Session {
         let (target, local) = try serverTarget()
         if local { try DaemonLauncher(home: home, env: env).ensureRunning() }
         let token = Shared.Environment.value("KATA_AUTH_TOKEN", in: env)
+        if token != nil { try checkTransport(target) }
         let c = KataClient(target: target, token: token)
         cachedClient = c
         return c
@@ -107,5 +108,18 @@ final class Session {
     func issuePath(_ raw: String, _ suffix: String = "") throws(ErrorEnvelope) -> String {
         let (pid, ref) = try issue(raw)
         return "/api/v1/projects/\(pid)/issues/\(URLEncoding.component(ref))\(suffix)"
+    }
+
+    /// The plain-HTTP guardrail: a bearer token goes over `http://` only to loopback, `localhost` or a
+    /// literal private IP, unless `KATA_ALLOW_INSECURE=1` or `[server].allow_insecure = true` opts in.
+    func checkTransport(_ target: ServerTarget) throws(ErrorEnvelope) {
+        guard case .http(let host, _) = target else { return }
+        if AddressClass.of(host: host) != .public { return }
+        if let v = Shared.Environment.value("KATA_ALLOW_INSECURE", in: env), v == "1" || v.lowercased() == "true" { return }
+        if (try? WorkspaceFiles.localServer(from: cwd))??.allowInsecure == true { return }
+        throw ErrorEnvelope(
+            status: 0, code: .insecureTransport,
+            message: "refusing to send a bearer token in clear to \(target): it is not a loopback or private address",
+            hint: "use https://, an SSH tunnel, or opt in for this target with KATA_ALLOW_INSECURE=1 or [server] allow_insecure = true in .kata.local.toml")
     }
 }

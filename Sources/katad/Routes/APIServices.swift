@@ -8,4 +8,5 @@ struct APIServices: Sendable {
     let startedAt: ContinuousClock.Instant
     let listeners: [String]
     let authMode: String
+    var authPolicy: AuthPolicy = .open
 }

@@ -19,6 +19,7 @@ struct DaemonServer {
         router.add(middleware: ErrorEnvelopeMiddleware())
         router.add(middleware: ListenerMiddleware(listener: listener))
         router.add(middleware: BrowserDefenseMiddleware())
+        router.add(middleware: AuthMiddleware(policy: s.authPolicy))
         SystemRoutes.add(to: router, s)
         ProjectRoutes.add(to: router, s)
         IssueRoutes.add(to: router, s)

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import Shared
+
+/// `kata-admin`: operators' tool — offline config checks, and administration over the admin socket.
+@main
+struct KataAdmin: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kata-admin",
+        abstract: "Operate a kata daemon: check its configuration offline, inspect it over the admin socket.",
+        discussion: """
+            Finds <KATA_HOME>/run/admin.sock from KATA_HOME alone.
+
+            Example:
+              kata-admin config check --config /etc/kata/config.toml
+            """,
+        version: KataVersion.string,
+        subcommands: [Config.self, Status.self])
+
+    /// Parses and runs, mapping usage errors to exit 2.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let exit as AdminExit {
+            Foundation.exit(exit.code)
+        } catch {
+            let code = exitCode(for: error)
+            if code != .success && (code == .validationFailure || error is ValidationError) {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(KataExitCode.usage.rawValue)
+            }
+            KataAdmin.exit(withError: error)
+        }
+    }
+}
+
+/// An exit with a given code after the output was printed.
+struct AdminExit: Error {
+    let code: Int32
+}
+
+/// Prints a value as one line of JSON.
+func printJSON(_ value: some Encodable) {
+    let data = (try? KataJSON.encoder(pretty: true).encode(value)) ?? Data("{}".utf8)
+    FileHandle.standardOutput.write(data + Data("\n".utf8))
+}
+
+func printLine(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
