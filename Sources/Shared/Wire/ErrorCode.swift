@@ -25,6 +25,7 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     case authRequired = "auth_required"
     case tokenInvalid = "token_invalid"
     case bootstrapTokenWriteForbidden = "bootstrap_token_write_forbidden"
+    case tooManyAttempts = "too_many_attempts"
     case forbidden
     case insecureTransport = "insecure_transport"
     case daemonUnavailable = "daemon_unavailable"

@@ -12,7 +12,7 @@ struct Status: ParsableCommand {
 
     func run() throws {
         let home = KataHome.fromEnvironment()
-        let client = KataClient(target: .unix(path: home.adminSocketPath), timeoutSeconds: 10)
+        let client = KataClient(target: .unix(path: home.adminSocketPath), token: AdminToken.find(home: home), timeoutSeconds: 10)
         do throws(ErrorEnvelope) {
             let answer = try client.send("GET", "/admin/v1/status")
             if json {

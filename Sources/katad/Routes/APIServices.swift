@@ -9,4 +9,5 @@ struct APIServices: Sendable {
     let listeners: [String]
     let authMode: String
     var authPolicy: AuthPolicy = .open
+    var throttle = AuthThrottle()
 }

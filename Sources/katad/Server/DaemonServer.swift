@@ -19,7 +19,7 @@ struct DaemonServer {
         router.add(middleware: ErrorEnvelopeMiddleware())
         router.add(middleware: ListenerMiddleware(listener: listener))
         router.add(middleware: BrowserDefenseMiddleware())
-        router.add(middleware: AuthMiddleware(policy: s.authPolicy))
+        router.add(middleware: AuthMiddleware(policy: s.authPolicy, throttle: s.throttle))
         SystemRoutes.add(to: router, s)
         ProjectRoutes.add(to: router, s)
         IssueRoutes.add(to: router, s)
@@ -34,6 +34,7 @@ struct DaemonServer {
         router.add(middleware: ErrorEnvelopeMiddleware())
         router.add(middleware: ListenerMiddleware(listener: listener))
         router.add(middleware: BrowserDefenseMiddleware())
+        router.add(middleware: AdminGuardMiddleware(token: s.authPolicy.token))
         AdminRoutes.add(to: router, s)
         return router
     }

@@ -6,6 +6,8 @@ import Shared
 /// An error a client may see: it becomes the spec's error envelope with a stable code.
 struct KataError: Error, HTTPResponseError, Sendable {
     var envelope: ErrorEnvelope
+    /// Seconds for a `Retry-After` header (429).
+    var retryAfter: Int?
 
     init(_ status: Int, _ code: ErrorCode, _ message: String, hint: String? = nil, data: JSONValue? = nil) {
         envelope = ErrorEnvelope(status: status, code: code, message: message, hint: hint, data: data)
@@ -14,7 +16,9 @@ struct KataError: Error, HTTPResponseError, Sendable {
     var status: HTTPResponse.Status { .init(code: envelope.status) }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        JSONResponse.make(envelope, status: status)
+        var response = JSONResponse.make(envelope, status: status)
+        if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        return response
     }
 
     static func validation(_ field: String, _ message: String, hint: String? = nil) -> KataError {

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import Shared
 
 /// Which listener a request came in on.
@@ -13,9 +14,12 @@ struct ListenerInfo: Sendable, Equatable {
 struct KataRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     var listener: ListenerInfo?
+    /// The connection's channel, for peer credentials (admin socket) and the peer address (throttling).
+    let channel: any Channel
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        channel = source.channel
     }
 
     /// Bodies over 1 MiB get 413.

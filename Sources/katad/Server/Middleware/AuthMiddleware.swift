@@ -4,14 +4,22 @@ import Shared
 
 /// Request authentication on the API listeners for local, static-token and read-only modes
 /// (spec: auth.md, "Request authentication on the API listeners"). `/ping` and `/health` are always open.
-struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
+struct AuthMiddleware: RouterMiddleware {
+    typealias Context = KataRequestContext
     let policy: AuthPolicy
+    let throttle: AuthThrottle
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         if path == "/api/v1/ping" || path == "/api/v1/health" { return try await next(request, context) }
         let isRead = request.method == .get || request.method == .head
         let readOnlyClosed = path == "/api/v1/events/stream" || path.hasPrefix("/api/v1/tokens")
+        let peer = Self.peer(context)
+        if request.headers[.authorization] != nil, let wait = throttle.retryAfter(peer: peer) {
+            var e = KataError(429, .tooManyAttempts, "too many failed authentications from this peer; retry in \(wait) s")
+            e.retryAfter = wait
+            throw e
+        }
         if let token = policy.token {
             guard let given = Self.bearer(request.headers[.authorization]) else {
                 throw KataError(
@@ -19,6 +27,7 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
                     hint: "set KATA_AUTH_TOKEN (or log in with `kata auth login`) and retry")
             }
             guard ConstantTime.equal(given, token) else {
+                throttle.recordFailure(peer: peer)
                 throw KataError(403, .tokenInvalid, "the bearer token is not valid for this daemon", hint: "check KATA_AUTH_TOKEN")
             }
             if policy.identityMode && !isRead {
@@ -35,6 +44,12 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
                 hint: "reads (GET) are served; writes need a daemon configured with a token")
         }
         return try await next(request, context)
+    }
+
+    /// The throttling key of the peer: its IP address for TCP, one key for all Unix-socket peers.
+    static func peer(_ context: KataRequestContext) -> String {
+        guard let addr = context.channel.remoteAddress else { return "unix" }
+        return addr.ipAddress ?? "unix"
     }
 
     /// The token of an `Authorization: Bearer …` header.

@@ -11,7 +11,7 @@ struct ErrorEnvelopeMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as KataError {
-            return JSONResponse.make(error.envelope, status: error.status)
+            return try error.response(from: request, context: context)
         } catch let error as HTTPError {
             return JSONResponse.make(Self.envelope(for: error, request: request), status: error.status)
         } catch is NIOTooManyBytesError {
