@@ -42,6 +42,7 @@ struct Katad: AsyncParsableCommand {
         let listeners = config.listeners(home: home).0
         for w in warnings { FileHandle.standardError.write(Data("katad: warning: \(w)\n".utf8)) }
 
+        let tlsConfiguration = try config.tls.map { t throws(StartupError) in try DaemonServer.loadTLS(t) }
         let lock = HomeLock(home: home)
         try lock.acquire()
         let logger = Self.makeLogger(home: home, env: env)
@@ -66,7 +67,9 @@ struct Katad: AsyncParsableCommand {
         }
         for p in unixPaths where p != home.socketPath { lock.removeStaleSocketIfDead(p) }
         do {
-            try await DaemonServer(services: services, listeners: listeners, adminSocket: home.adminSocketPath, logger: logger).run()
+            var server = DaemonServer(services: services, listeners: listeners, adminSocket: home.adminSocketPath, logger: logger)
+            server.tls = tlsConfiguration
+            try await server.run()
         } catch {
             lock.release(sockets: unixPaths + [home.adminSocketPath])
             throw StartupError.environment("cannot serve: \(error)")
@@ -92,10 +95,6 @@ struct Katad: AsyncParsableCommand {
         // No DB-backed tokens or users exist in this version, so rule 6 always applies.
         let report = StartupRules.check(config, home: home, identityRecordsExist: false)
         problems += report.problems
-        if config.tls != nil {
-            problems.append(
-                ConfigProblem(key: "tls", message: "native TLS is not available in this version of katad; remove [tls] and terminate TLS in a proxy"))
-        }
         if !problems.isEmpty {
             let list = problems.map { "  - \($0)" }.joined(separator: "\n")
             throw .config("refusing to start, the configuration breaks \(problems.count == 1 ? "a rule" : "these rules"):\n\(list)\nCheck it offline with `kata-admin config check`.")

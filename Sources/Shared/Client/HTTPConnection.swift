@@ -19,6 +19,14 @@ public struct HTTPAnswer: Sendable {
 /// A failure to talk to the daemon at all (no socket, refused, timed out, cut off).
 public struct TransportError: Error, Sendable, CustomStringConvertible {
     public var message: String
+    /// Set when the failure is the server's certificate (exit 8, `tls_verify_failed`).
+    public var tlsVerifyFailed = false
+
+    public init(message: String, tlsVerifyFailed: Bool = false) {
+        self.message = message
+        self.tlsVerifyFailed = tlsVerifyFailed
+    }
+
     public var description: String { message }
 }
 
@@ -26,32 +34,25 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
 ///
 /// Plain sockets keep `kata`'s start-up cheap (see `perf-facts.md`): no event loop, no runtime set-up.
 public final class HTTPConnection {
-    private let fd: Int32
+    private let stream: any ByteStream
     private var buffer: [UInt8] = []
     private var position = 0
     private let target: String
 
     /// Connects to `target` within `timeoutSeconds`.
-    public init(target: ServerTarget, timeoutSeconds: Int = 30) throws(TransportError) {
+    public init(target: ServerTarget, timeoutSeconds: Int = 30, caFile: String? = nil) throws(TransportError) {
         self.target = target.description
         switch target {
         case .unix(let path):
-            fd = try Self.connectUnix(path: path)
+            stream = SocketStream(fd: try Self.connectUnix(path: path), timeoutSeconds: timeoutSeconds, target: target.description)
         case .http(let host, let port):
-            fd = try Self.connectTCP(host: host, port: port, timeoutSeconds: timeoutSeconds)
-        case .https:
-            throw TransportError(message: "https:// servers are not supported by this build of kata yet; use unix:// or http://")
+            stream = SocketStream(
+                fd: try Self.connectTCP(host: host, port: port, timeoutSeconds: timeoutSeconds), timeoutSeconds: timeoutSeconds,
+                target: target.description)
+        case .https(let host, let port):
+            stream = try TLSStream(host: host, port: port, caFile: caFile, timeoutSeconds: timeoutSeconds)
         }
-        var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        #if canImport(Darwin)
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
-        #endif
     }
-
-    deinit { close(fd) }
 
     static func connectUnix(path: String) throws(TransportError) -> Int32 {
         #if canImport(Glibc)
@@ -144,23 +145,7 @@ public final class HTTPConnection {
         head += "\r\n"
         var bytes = Array(head.utf8)
         if let body { bytes += body }
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { raw in
-                #if canImport(Glibc)
-                Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL))
-                #else
-                Darwin.send(fd, raw.baseAddress, raw.count, 0)
-                #endif
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                // The server may have answered and closed early (e.g. 413): try to read that answer.
-                if errno == EPIPE || errno == ECONNRESET { return }
-                throw TransportError(message: "cannot send to \(target): \(String(cString: strerror(errno)))")
-            }
-            sent += n
-        }
+        try stream.write(bytes)
     }
 
     /// Reads the status line and headers.
@@ -261,13 +246,63 @@ public final class HTTPConnection {
 
     /// Reads more bytes into the buffer; nil at end of stream.
     private func fill() throws(TransportError) -> Int? {
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        guard let more = try stream.read(max: 65536) else { return nil }
+        buffer.append(contentsOf: more)
+        return more.count
+    }
+}
+
+/// A byte stream an `HTTPConnection` speaks over: a plain socket, or TLS.
+protocol ByteStream: AnyObject {
+    func write(_ bytes: [UInt8]) throws(TransportError)
+    /// Some bytes, or nil at the end of the stream.
+    func read(max: Int) throws(TransportError) -> [UInt8]?
+}
+
+/// A connected POSIX socket with send/receive timeouts.
+final class SocketStream: ByteStream {
+    let fd: Int32
+    let target: String
+
+    init(fd: Int32, timeoutSeconds: Int, target: String) {
+        self.fd = fd
+        self.target = target
+        var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        #if canImport(Darwin)
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
+        #endif
+    }
+
+    deinit { close(fd) }
+
+    func write(_ bytes: [UInt8]) throws(TransportError) {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { raw in
+                #if canImport(Glibc)
+                Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL))
+                #else
+                Darwin.send(fd, raw.baseAddress, raw.count, 0)
+                #endif
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                // The server may have answered and closed early (e.g. 413): the answer is still readable.
+                if errno == EPIPE || errno == ECONNRESET { return }
+                throw TransportError(message: "cannot send to \(target): \(String(cString: strerror(errno)))")
+            }
+            sent += n
+        }
+    }
+
+    func read(max: Int) throws(TransportError) -> [UInt8]? {
+        var chunk = [UInt8](repeating: 0, count: max)
         while true {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n > 0 {
-                buffer.append(contentsOf: chunk[0..<n])
-                return n
-            }
+            if n > 0 { return Array(chunk[0..<n]) }
             if n == 0 { return nil }
             if errno == EINTR { continue }
             if errno == EAGAIN || errno == EWOULDBLOCK {

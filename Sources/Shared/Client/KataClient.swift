@@ -8,11 +8,14 @@ public struct KataClient: Sendable {
     public let target: ServerTarget
     public var token: String?
     public var timeoutSeconds: Int
+    /// Extra CA certificates (PEM) trusted for `https://`, besides the system store.
+    public var caFile: String?
 
-    public init(target: ServerTarget, token: String? = nil, timeoutSeconds: Int = 30) {
+    public init(target: ServerTarget, token: String? = nil, timeoutSeconds: Int = 30, caFile: String? = nil) {
         self.target = target
         self.token = token
         self.timeoutSeconds = timeoutSeconds
+        self.caFile = caFile
     }
 
     /// Sends a request and decodes a 2xx answer as `T`.
@@ -67,7 +70,7 @@ public struct KataClient: Sendable {
     /// Opens a connection and sends the request, for callers that read the answer as a stream (SSE).
     public func openStream(_ path: String, headers: [(String, String)]) throws(ErrorEnvelope) -> HTTPConnection {
         do {
-            let conn = try HTTPConnection(target: target, timeoutSeconds: 3600)
+            let conn = try HTTPConnection(target: target, timeoutSeconds: 3600, caFile: caFile)
             try conn.send(method: "GET", path: path, headers: authHeaders() + headers, body: nil)
             return conn
         } catch {
@@ -76,7 +79,7 @@ public struct KataClient: Sendable {
     }
 
     func open() throws(TransportError) -> HTTPConnection {
-        try HTTPConnection(target: target, timeoutSeconds: timeoutSeconds)
+        try HTTPConnection(target: target, timeoutSeconds: timeoutSeconds, caFile: caFile)
     }
 
     func authHeaders() -> [(String, String)] {
@@ -85,7 +88,12 @@ public struct KataClient: Sendable {
     }
 
     static func unavailable(_ target: ServerTarget, _ e: TransportError) -> ErrorEnvelope {
-        ErrorEnvelope(
+        if e.tlsVerifyFailed {
+            return ErrorEnvelope(
+                status: 0, code: .tlsVerifyFailed, message: "cannot verify the certificate of \(target): \(e.message)",
+                hint: "for a private CA set KATA_CA_FILE or [server] ca_file in .kata.local.toml")
+        }
+        return ErrorEnvelope(
             status: 0, code: .daemonUnavailable, message: "the kata daemon at \(target) is unavailable: \(e.message)",
             hint: "check the server URL, or run `kata daemon status`")
     }

@@ -28,6 +28,7 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     case tooManyAttempts = "too_many_attempts"
     case forbidden
     case insecureTransport = "insecure_transport"
+    case tlsVerifyFailed = "tls_verify_failed"
     case daemonUnavailable = "daemon_unavailable"
     case badResponse = "bad_response"
     case internalError = "internal"

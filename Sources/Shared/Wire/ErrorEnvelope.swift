@@ -23,7 +23,7 @@ public struct ErrorEnvelope: Codable, Sendable, Error {
     public var exitCode: KataExitCode {
         switch error.code {
         case ErrorCode.daemonUnavailable.rawValue: return .unavailable
-        case ErrorCode.insecureTransport.rawValue: return .auth
+        case ErrorCode.insecureTransport.rawValue, ErrorCode.tlsVerifyFailed.rawValue: return .auth
         case ErrorCode.usage.rawValue: return .usage
         case ErrorCode.confirmRequired.rawValue, ErrorCode.confirmMismatch.rawValue: return .confirm
         default: return KataExitCode.forHTTP(status: status, code: error.code)

@@ -48,7 +48,8 @@ final class Session {
         if local { try DaemonLauncher(home: home, env: env).ensureRunning() }
         let token = Shared.Environment.value("KATA_AUTH_TOKEN", in: env)
         if token != nil { try checkTransport(target) }
-        let c = KataClient(target: target, token: token)
+        var c = KataClient(target: target, token: token)
+        c.caFile = Shared.Environment.value("KATA_CA_FILE", in: env) ?? (try? WorkspaceFiles.localServer(from: cwd))??.caFile
         cachedClient = c
         return c
     }

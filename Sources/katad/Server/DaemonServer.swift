@@ -1,5 +1,8 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -12,6 +15,26 @@ struct DaemonServer {
     let listeners: [ListenAddress]
     let adminSocket: String
     let logger: Logger
+    /// When set, TCP listeners serve HTTPS with it (Unix sockets stay plain).
+    var tls: TLSConfiguration?
+
+    /// Loads `[tls]` PEM files into a server configuration, or fails with a message naming the key.
+    static func loadTLS(_ t: DaemonConfig.TLS) throws(StartupError) -> TLSConfiguration {
+        let chain: [NIOSSLCertificate]
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(t.certFile)
+        } catch {
+            throw .config("tls.cert_file: cannot load a PEM certificate from \(t.certFile): \(error)")
+        }
+        if chain.isEmpty { throw .config("tls.cert_file: \(t.certFile) holds no certificate") }
+        let key: NIOSSLPrivateKey
+        do {
+            key = try NIOSSLPrivateKey(file: t.keyFile, format: .pem)
+        } catch {
+            throw .config("tls.key_file: cannot load a PEM private key from \(t.keyFile): \(error)")
+        }
+        return TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+    }
 
     /// The API router for one listener.
     static func apiRouter(_ s: APIServices, listener: ListenerInfo) -> Router<KataRequestContext> {
@@ -39,16 +62,19 @@ struct DaemonServer {
         return router
     }
 
-    func application(router: Router<KataRequestContext>, address: ListenAddress) -> some ApplicationProtocol {
+    func application(router: Router<KataRequestContext>, address: ListenAddress) throws -> some ApplicationProtocol {
         let bind: BindAddress
+        var server: HTTPServerBuilder = .http1(configuration: .init(idleTimeout: .seconds(120)))
         switch address {
         case .unix(let path): bind = .unixDomainSocket(path: path)
-        case .tcp(let host, let port): bind = .hostname(host, port: port)
+        case .tcp(let host, let port):
+            bind = .hostname(host, port: port)
+            if let tls { server = try .tls(server, tlsConfiguration: tls) }
         }
         let logger = self.logger
         return Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .seconds(120))),
+            server: server,
             configuration: ApplicationConfiguration(address: bind, serverName: nil),
             onServerRunning: { channel in
                 if case .unix(let path) = address { chmod(path, 0o600) }
@@ -62,10 +88,10 @@ struct DaemonServer {
         var all: [any Service] = []
         for address in listeners {
             let info = ListenerInfo(address: address, isAdmin: false)
-            all.append(application(router: Self.apiRouter(services, listener: info), address: address))
+            all.append(try application(router: Self.apiRouter(services, listener: info), address: address))
         }
         let adminAddress = ListenAddress.unix(path: adminSocket)
-        all.append(application(router: Self.adminRouter(services, listener: ListenerInfo(address: adminAddress, isAdmin: true)), address: adminAddress))
+        all.append(try application(router: Self.adminRouter(services, listener: ListenerInfo(address: adminAddress, isAdmin: true)), address: adminAddress))
         // Last in the list, so it is shut down first: open streams end before the listeners drain.
         all.append(StreamService(broadcaster: services.broadcaster))
         let group = ServiceGroup(
