@@ -55,6 +55,14 @@ struct Katad: AsyncParsableCommand {
             lock.release(sockets: [])
             throw StartupError.environment("cannot open the database \(home.databasePath): \(error)")
         }
+        if config.auth.requireTokenIdentity, config.auth.token?.isEmpty ?? true {
+            let exists = (try? await store.identityRecordsExist()) ?? false
+            let rule6 = StartupRules.check(config, home: home, identityRecordsExist: exists).problems.filter { $0.message.hasPrefix("rule 6") }
+            if let p = rule6.first {
+                lock.release(sockets: [])
+                throw StartupError.config("refusing to start, the configuration breaks a rule:\n  - \(p)")
+            }
+        }
         let services = APIServices(
             store: store, broadcaster: broadcaster, startedAt: .now, listeners: listeners.map(\.description), authMode: config.authMode,
             authPolicy: AuthPolicy(
@@ -92,8 +100,8 @@ struct Katad: AsyncParsableCommand {
         }
         problems += config.applyEnvironment(env)
         config.applyFlags(listen: listen, insecureReadonly: insecureReadonly)
-        // No DB-backed tokens or users exist in this version, so rule 6 always applies.
-        let report = StartupRules.check(config, home: home, identityRecordsExist: false)
+        // Rule 6 needs the database; it is checked once the store is open.
+        let report = StartupRules.check(config, home: home, identityRecordsExist: nil)
         problems += report.problems
         if !problems.isEmpty {
             let list = problems.map { "  - \($0)" }.joined(separator: "\n")

@@ -138,3 +138,14 @@ extension String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }
+
+extension KataClient {
+    /// Decodes an answer body, turning a failure into a `bad_response` envelope.
+    public static func decode<T: Decodable>(_ type: T.Type, _ answer: HTTPAnswer) throws(ErrorEnvelope) -> T {
+        do {
+            return try KataJSON.decoder().decode(T.self, from: Data(answer.body))
+        } catch {
+            throw ErrorEnvelope(status: answer.status, code: .badResponse, message: "cannot read the server's answer: \(error)")
+        }
+    }
+}

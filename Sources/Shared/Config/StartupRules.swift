@@ -113,7 +113,7 @@ public enum StartupRules {
                 ConfigProblem(
                     key: "auth.require_token_identity",
                     message: "rule 6: identity mode without a bootstrap token needs at least one DB-backed token or user; "
-                        + "run `kata-admin tokens create` first, or set [auth] token"))
+                        + "start katad once without require_token_identity, mint one with `kata-admin tokens create`, then turn identity mode on; or set [auth] token"))
         }
         if let tls = config.tls {
             for (key, path) in [("tls.cert_file", tls.certFile), ("tls.key_file", tls.keyFile)] where !Paths.exists(path) {

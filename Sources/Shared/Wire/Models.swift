@@ -261,3 +261,114 @@ public struct PurgeRecord: Codable, Sendable, Equatable {
         self.purgedAt = purgedAt
     }
 }
+
+/// A DB-backed API token as listed (never with its secret or hash).
+public struct APIToken: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var uid: String
+    public var actor: String
+    public var name: String
+    public var role: String
+    public var kind: String
+    public var prefix: String
+    public var createdBy: String
+    public var createdAt: String
+    public var lastUsedAt: String?
+    public var expiresAt: String?
+    public var revokedAt: String?
+
+    public init(
+        id: Int64, uid: String, actor: String, name: String, role: String, kind: String, prefix: String, createdBy: String,
+        createdAt: String, lastUsedAt: String?, expiresAt: String?, revokedAt: String?
+    ) {
+        self.id = id
+        self.uid = uid
+        self.actor = actor
+        self.name = name
+        self.role = role
+        self.kind = kind
+        self.prefix = prefix
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+        self.lastUsedAt = lastUsedAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, uid, actor, name, role, kind, prefix, createdBy, createdAt, lastUsedAt, expiresAt, revokedAt
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(uid, forKey: .uid)
+        try c.encode(actor, forKey: .actor)
+        try c.encode(name, forKey: .name)
+        try c.encode(role, forKey: .role)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(prefix, forKey: .prefix)
+        try c.encode(createdBy, forKey: .createdBy)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(lastUsedAt, forKey: .lastUsedAt)
+        try c.encode(expiresAt, forKey: .expiresAt)
+        try c.encode(revokedAt, forKey: .revokedAt)
+    }
+}
+
+/// `POST /tokens`.
+public struct CreateTokenRequest: Codable, Sendable {
+    public var actor: String?
+    public var name: String?
+    public var role: String?
+    public var expires: String?
+    public init(actor: String?, name: String?, role: String?, expires: String?) {
+        self.actor = actor
+        self.name = name
+        self.role = role
+        self.expires = expires
+    }
+}
+
+/// The answer of `POST /tokens`: the token and its secret, shown this once.
+public struct CreatedTokenAnswer: Codable, Sendable {
+    public var token: APIToken
+    public var secret: String
+    public init(token: APIToken, secret: String) {
+        self.token = token
+        self.secret = secret
+    }
+}
+
+/// `GET /tokens`.
+public struct TokenListAnswer: Codable, Sendable {
+    public var tokens: [APIToken]
+    public init(tokens: [APIToken]) { self.tokens = tokens }
+}
+
+/// `DELETE /tokens/{id}`.
+public struct RevokedTokenAnswer: Codable, Sendable {
+    public var token: APIToken
+    public var changed: Bool
+    public init(token: APIToken, changed: Bool) {
+        self.token = token
+        self.changed = changed
+    }
+}
+
+/// `GET /whoami`: who the server thinks the caller is.
+public struct WhoAmIAnswer: Codable, Sendable {
+    public var actor: String
+    /// `local`, `bootstrap`, `token` or `session`.
+    public var principal: String
+    public var role: String
+    public var tokenId: Int64?
+    public var expiresAt: String?
+    public init(actor: String, principal: String, role: String, tokenId: Int64?, expiresAt: String?) {
+        self.actor = actor
+        self.principal = principal
+        self.role = role
+        self.tokenId = tokenId
+        self.expiresAt = expiresAt
+    }
+}

@@ -10,4 +10,5 @@ struct APIServices: Sendable {
     let authMode: String
     var authPolicy: AuthPolicy = .open
     var throttle = AuthThrottle()
+    var tokenUsage = TokenUsage()
 }

@@ -42,12 +42,14 @@ struct DaemonServer {
         router.add(middleware: ErrorEnvelopeMiddleware())
         router.add(middleware: ListenerMiddleware(listener: listener))
         router.add(middleware: BrowserDefenseMiddleware())
-        router.add(middleware: AuthMiddleware(policy: s.authPolicy, throttle: s.throttle))
+        router.add(middleware: AuthMiddleware(policy: s.authPolicy, throttle: s.throttle, store: s.store, usage: s.tokenUsage))
         SystemRoutes.add(to: router, s)
         ProjectRoutes.add(to: router, s)
         IssueRoutes.add(to: router, s)
         QueryRoutes.add(to: router, s)
         EventRoutes.add(to: router, s)
+        TokenRoutes.add(to: router.group("api/v1"), s)
+        TokenRoutes.addWhoAmI(to: router, s)
         return router
     }
 
@@ -59,6 +61,7 @@ struct DaemonServer {
         router.add(middleware: BrowserDefenseMiddleware())
         router.add(middleware: AdminGuardMiddleware(token: s.authPolicy.token))
         AdminRoutes.add(to: router, s)
+        TokenRoutes.add(to: router.group("admin/v1"), s)
         return router
     }
 
@@ -93,6 +96,7 @@ struct DaemonServer {
         let adminAddress = ListenAddress.unix(path: adminSocket)
         all.append(try application(router: Self.adminRouter(services, listener: ListenerInfo(address: adminAddress, isAdmin: true)), address: adminAddress))
         // Last in the list, so it is shut down first: open streams end before the listeners drain.
+        all.append(TokenUsageService(usage: services.tokenUsage, store: services.store, logger: logger))
         all.append(StreamService(broadcaster: services.broadcaster))
         let group = ServiceGroup(
             configuration: .init(services: all, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

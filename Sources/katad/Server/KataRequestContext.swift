@@ -14,6 +14,8 @@ struct ListenerInfo: Sendable, Equatable {
 struct KataRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     var listener: ListenerInfo?
+    /// Who the request speaks for (set by the auth middleware).
+    var principal: Principal = .local
     /// The connection's channel, for peer credentials (admin socket) and the peer address (throttling).
     let channel: any Channel
 
@@ -25,8 +27,10 @@ struct KataRequestContext: RequestContext {
     /// Bodies over 1 MiB get 413.
     var maxUploadSize: Int { RequestLimits.maxBody }
 
-    /// The actor of a write: the body's actor on local listeners without identity mode.
+    /// The actor of a write: a DB-backed token's actor when one authenticated the request (any body
+    /// actor is ignored), else the body's actor.
     func actor(_ claimed: String?) throws -> String {
+        if case .token(let t) = principal { return t.actor }
         guard let claimed else { return "anonymous" }
         let t = Validation.trimmed(claimed)
         if t.isEmpty { return "anonymous" }

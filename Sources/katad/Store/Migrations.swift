@@ -1,4 +1,5 @@
 import GRDB
+import Shared
 
 /// Versioned schema migrations. Never edit one that has shipped; add a new one.
 enum Migrations {
@@ -113,6 +114,30 @@ enum Migrations {
                     CREATE INDEX purge_log_project ON purge_log(project_id, reset_cursor);
                     CREATE VIRTUAL TABLE issue_fts USING fts5(title, body, comments, tokenize = 'unicode61 remove_diacritics 2');
                     """)
+        }
+        m.registerMigration("v2-tokens") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE api_tokens (
+                        id INTEGER PRIMARY KEY,
+                        uid TEXT NOT NULL UNIQUE,
+                        actor TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        role TEXT NOT NULL CHECK (role IN ('viewer', 'user', 'operator', 'admin')),
+                        kind TEXT NOT NULL CHECK (kind IN ('token', 'session')),
+                        hash TEXT NOT NULL UNIQUE,
+                        prefix TEXT NOT NULL,
+                        created_by TEXT NOT NULL,
+                        created_at TEXT NOT NULL,
+                        last_used_at TEXT,
+                        expires_at TEXT,
+                        revoked_at TEXT
+                    );
+                    CREATE UNIQUE INDEX api_tokens_actor_name ON api_tokens(actor, name) WHERE revoked_at IS NULL;
+                    """)
+            try db.execute(
+                sql: "INSERT INTO projects(uid, name, created_at, next_issue_number, hidden) VALUES (?, ?, ?, 1, 1)",
+                arguments: [ULID().string, SystemProject.name, Timestamp.now()])
         }
         return m
     }

@@ -29,7 +29,16 @@ extension Store {
     ) throws -> (added: [JSONValue], removed: [JSONValue]) {
         var added: [JSONValue] = []
         var removed: [JSONValue] = []
-        func other(_ ref: String, field: String) throws -> IssueRow {
+        func other(_ raw: String, field: String) throws -> IssueRow {
+            var ref = raw
+            if let hash = raw.firstIndex(of: "#"), hash != raw.startIndex {
+                let name = String(raw[..<hash])
+                guard name == project.name else {
+                    throw KataError.validation(
+                        field, "\(raw) is in project \(name); links stay within one project (\(project.name))")
+                }
+                ref = String(raw[raw.index(after: hash)...])
+            }
             let row = try resolveIssue(db, project: project, ref: ref)
             if row.id == issue.id {
                 throw KataError.validation(field, "an issue cannot be linked to itself (#\(issue.number))")

@@ -2,48 +2,69 @@ import HTTPTypes
 import Hummingbird
 import Shared
 
-/// Request authentication on the API listeners for local, static-token and read-only modes
-/// (spec: auth.md, "Request authentication on the API listeners"). `/ping` and `/health` are always open.
+/// Request authentication on the API listeners (spec: auth.md, "Request authentication on the API
+/// listeners"): a chain of bootstrap token → DB-backed token → local caller, then the mode's limits
+/// (read-only, identity mode). `/ping` and `/health` are always open.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = KataRequestContext
     let policy: AuthPolicy
     let throttle: AuthThrottle
+    let store: Store
+    let usage: TokenUsage
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         if path == "/api/v1/ping" || path == "/api/v1/health" { return try await next(request, context) }
-        let isRead = request.method == .get || request.method == .head
-        let readOnlyClosed = path == "/api/v1/events/stream" || path.hasPrefix("/api/v1/tokens")
         let peer = Self.peer(context)
         if request.headers[.authorization] != nil, let wait = throttle.retryAfter(peer: peer) {
             var e = KataError(429, .tooManyAttempts, "too many failed authentications from this peer; retry in \(wait) s")
             e.retryAfter = wait
             throw e
         }
-        if let token = policy.token {
-            guard let given = Self.bearer(request.headers[.authorization]) else {
+        let principal = try await authenticate(request, peer: peer)
+        try authorize(request, principal: principal)
+        var context = context
+        context.principal = principal
+        return try await next(request, context)
+    }
+
+    func authenticate(_ request: Request, peer: String) async throws -> Principal {
+        guard let given = Self.bearer(request.headers[.authorization]) else {
+            if policy.token != nil || policy.identityMode {
                 throw KataError(
                     401, .authRequired, "this daemon requires a bearer token",
                     hint: "set KATA_AUTH_TOKEN (or log in with `kata auth login`) and retry")
             }
-            guard ConstantTime.equal(given, token) else {
-                throttle.recordFailure(peer: peer)
-                throw KataError(403, .tokenInvalid, "the bearer token is not valid for this daemon", hint: "check KATA_AUTH_TOKEN")
-            }
-            if policy.identityMode && !isRead {
-                throw KataError(
-                    403, .bootstrapTokenWriteForbidden, "in identity mode the bootstrap token may read and administer tokens, not write",
-                    hint: "write with a DB-backed token minted by `kata-admin tokens create`")
-            }
-            if policy.readOnly && (!isRead || readOnlyClosed) {
-                throw KataError(403, .forbidden, "this daemon runs read-only (insecure_readonly)", hint: "only reads are served here")
-            }
-        } else if policy.readOnly && (!isRead || readOnlyClosed) {
-            throw KataError(
-                401, .authRequired, "this daemon is read-only without a token: \(request.method) \(path) is refused",
-                hint: "reads (GET) are served; writes need a daemon configured with a token")
+            return .local
         }
-        return try await next(request, context)
+        if let token = policy.token, ConstantTime.equal(given, token) { return .bootstrap }
+        if given.hasPrefix("kata_"), let identity = try await store.verifyToken(given) {
+            usage.touch(identity.id, at: Timestamp.now())
+            return .token(identity)
+        }
+        throttle.recordFailure(peer: peer)
+        throw KataError(
+            403, .tokenInvalid, "the bearer token is not valid for this daemon (unknown, revoked or expired)",
+            hint: "check KATA_AUTH_TOKEN, or ask an operator for a new token")
+    }
+
+    func authorize(_ request: Request, principal: Principal) throws {
+        let path = request.uri.path
+        let isRead = request.method == .get || request.method == .head
+        let isTokenRoute = path.hasPrefix("/api/v1/tokens")
+        if policy.readOnly && (!isRead || path == "/api/v1/events/stream" || isTokenRoute) {
+            if principal == .local {
+                throw KataError(
+                    401, .authRequired, "this daemon is read-only without a token: \(request.method) \(path) is refused",
+                    hint: "reads (GET) are served; writes need a daemon configured with a token")
+            }
+            throw KataError(403, .forbidden, "this daemon runs read-only (insecure_readonly)", hint: "only reads are served here")
+        }
+        if policy.identityMode && principal == .bootstrap && !isRead && !isTokenRoute {
+            throw KataError(
+                403, .bootstrapTokenWriteForbidden, "in identity mode the bootstrap token may read and administer tokens, not write",
+                hint: "write with a DB-backed token minted by `kata tokens create` or `kata-admin tokens create`")
+        }
     }
 
     /// The throttling key of the peer: its IP address for TCP, one key for all Unix-socket peers.
