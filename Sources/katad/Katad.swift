@@ -67,7 +67,9 @@ struct Katad: AsyncParsableCommand {
             store: store, broadcaster: broadcaster, startedAt: .now, listeners: listeners.map(\.description), authMode: config.authMode,
             authPolicy: AuthPolicy(
                 token: config.auth.token.flatMap { $0.isEmpty ? nil : $0 }, readOnly: config.auth.insecureReadonly,
-                identityMode: config.auth.requireTokenIdentity))
+                identityMode: config.auth.requireTokenIdentity,
+                trustedActorHeader: config.proxy.trustedActorHeader.flatMap { $0.isEmpty ? nil : $0 },
+                trustedListeners: config.proxy.trustedProxyListeners.compactMap { try? ListenAddress.parse($0) }))
         logger.info("starting", metadata: ["version": "\(KataVersion.string)", "home": "\(home.root)", "pid": "\(getpid())"])
         let unixPaths = listeners.compactMap { a -> String? in
             if case .unix(let p) = a { return p }

@@ -27,6 +27,7 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     case bootstrapTokenWriteForbidden = "bootstrap_token_write_forbidden"
     case tooManyAttempts = "too_many_attempts"
     case forbidden
+    case actorHeaderRequired = "actor_header_required"
     case tokenNameTaken = "token_name_taken"
     case insecureTransport = "insecure_transport"
     case tlsVerifyFailed = "tls_verify_failed"

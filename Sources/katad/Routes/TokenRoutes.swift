@@ -53,6 +53,9 @@ enum TokenRoutes {
 
     /// Who is recorded as the creator or revoker: the token's actor, else the `actor` query/header claim, else the principal kind.
     static func creator(_ context: KataRequestContext, _ request: Request) throws -> String {
+        // A trusted proxy's header never reaches token administration.
+        var context = context
+        context.proxyActor = nil
         if case .token(let t) = context.principal { return t.actor }
         let claimed = request.uri.queryParameters["by"].map(String.init)
         let name = try context.actor(claimed)

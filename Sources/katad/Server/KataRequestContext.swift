@@ -16,6 +16,8 @@ struct KataRequestContext: RequestContext {
     var listener: ListenerInfo?
     /// Who the request speaks for (set by the auth middleware).
     var principal: Principal = .local
+    /// The actor asserted by a trusted proxy's header, on a trusted listener.
+    var proxyActor: String?
     /// The connection's channel, for peer credentials (admin socket) and the peer address (throttling).
     let channel: any Channel
 
@@ -30,6 +32,7 @@ struct KataRequestContext: RequestContext {
     /// The actor of a write: a DB-backed token's actor when one authenticated the request (any body
     /// actor is ignored), else the body's actor.
     func actor(_ claimed: String?) throws -> String {
+        if let proxyActor { return proxyActor }
         if case .token(let t) = principal { return t.actor }
         guard let claimed else { return "anonymous" }
         let t = Validation.trimmed(claimed)

@@ -25,6 +25,7 @@ struct AuthMiddleware: RouterMiddleware {
         try authorize(request, principal: principal)
         var context = context
         context.principal = principal
+        context.proxyActor = try proxyActor(request, listener: context.listener)
         return try await next(request, context)
     }
 
@@ -67,6 +68,23 @@ struct AuthMiddleware: RouterMiddleware {
         }
     }
 
+    /// On a trusted-proxy listener, the header's first value is the actor of every write; a mutation
+    /// without it is 400 `actor_header_required`. Other listeners ignore the header entirely.
+    func proxyActor(_ request: Request, listener: ListenerInfo?) throws -> String? {
+        guard let header = policy.trustedActorHeader, let listener, policy.trustedListeners.contains(listener.address),
+            let name = HTTPField.Name(header)
+        else { return nil }
+        let value = request.headers[values: name].first.map(Validation.trimmed) ?? ""
+        if value.isEmpty {
+            let isRead = request.method == .get || request.method == .head
+            if isRead || request.uri.path.hasPrefix("/api/v1/tokens") { return nil }
+            throw KataError(
+                400, .actorHeaderRequired, "this listener takes the actor from the \(header) header, and the request has none",
+                hint: "send the request through the proxy that sets \(header)")
+        }
+        return value
+    }
+
     /// The throttling key of the peer: its IP address for TCP, one key for all Unix-socket peers.
     static func peer(_ context: KataRequestContext) -> String {
         guard let addr = context.channel.remoteAddress else { return "unix" }
@@ -88,6 +106,9 @@ struct AuthPolicy: Sendable {
     var token: String?
     var readOnly: Bool
     var identityMode: Bool
+    /// `[auth.proxy] trusted_actor_header`, honoured only on `trustedListeners`.
+    var trustedActorHeader: String? = nil
+    var trustedListeners: [ListenAddress] = []
 
     static let open = AuthPolicy(token: nil, readOnly: false, identityMode: false)
 }
