@@ -40,6 +40,7 @@ public enum ServerTarget: Sendable, Equatable, CustomStringConvertible {
             }
         } else if let colon = rest.lastIndex(of: ":") {
             host = String(rest[..<colon])
+            if host.contains(":") { throw bad("an IPv6 address needs brackets, as http://[::1]:7777") }
             guard let p = Int(rest[rest.index(after: colon)...]), (1...65535).contains(p) else { throw bad("invalid port") }
             port = p
         } else {

@@ -38,7 +38,8 @@ public enum ListenAddress: Hashable, Sendable, CustomStringConvertible {
             }
             portText = text[text.index(after: colon)...]
         }
-        guard let port = Int(portText), (0...65535).contains(port) else {
+        guard !portText.isEmpty, portText.allSatisfy({ $0.isASCII && $0.isNumber }), let port = Int(portText), (0...65535).contains(port)
+        else {
             throw ConfigProblem(key: "listen", message: "listener \(text) has an invalid port (0-65535); \(forms)")
         }
         return .tcp(host: host, port: port)

@@ -48,6 +48,7 @@ public enum Timestamp {
         guard let y = num(0, 4), let mo = num(5, 7), let d = num(8, 10), let h = num(11, 13), let mi = num(14, 16),
             let s = num(17, 19), let ms = num(20, 23)
         else { return nil }
+        guard (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 60 else { return nil }
         var parts = tm()
         parts.tm_year = y - 1900
         parts.tm_mon = mo - 1

@@ -25,12 +25,24 @@ struct DaemonLauncher {
         return nil
     }
 
+    /// Marks every descriptor above stderr close-on-exec. The daemon outlives this command, so it must not
+    /// inherit the caller's pipes or sockets: a caller waiting for EOF on one would wait for the daemon's end.
+    static func closeInheritedDescriptorsOnExec() {
+        let dir = Paths.isDirectory("/proc/self/fd") ? "/proc/self/fd" : "/dev/fd"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+            guard let fd = Int32(name), fd > 2 else { continue }
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+        }
+    }
+
     /// Spawns `katad ARGS` detached (own session), then waits up to 15 s for `/api/v1/ping` on the socket.
     func start(arguments: [String]) throws(ErrorEnvelope) {
         guard let katad = katadPath() else {
             throw CLIError.unavailable(
                 "cannot start the local daemon: no katad next to kata or on PATH", hint: "install katad beside kata, or set --server")
         }
+        Self.closeInheritedDescriptorsOnExec()
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw CLIError.unavailable("cannot start katad: pipe failed") }
         var actions = posix_spawn_file_actions_t()

@@ -44,6 +44,7 @@ struct DaemonServer {
         router.add(middleware: BrowserDefenseMiddleware())
         router.add(middleware: AuthMiddleware(policy: s.authPolicy, throttle: s.throttle, store: s.store, usage: s.tokenUsage))
         SystemRoutes.add(to: router, s)
+        OpenAPIRoutes.add(to: router, s)
         ProjectRoutes.add(to: router, s)
         IssueRoutes.add(to: router, s)
         QueryRoutes.add(to: router, s)

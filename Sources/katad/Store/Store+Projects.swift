@@ -32,11 +32,12 @@ extension Store {
                         hint: "use `kata init --project \(bound.name)`, or add --reassign to move the workspace to \(name ?? "the new project")",
                         data: ["project": .string(bound.name), "alias_identity": .string(identity)])
                 }
-                let target = try ProjectRow.fetch(db, name: name) ?? ProjectRow.insert(db, name: name, now: now)
+                let existing = try ProjectRow.fetch(db, name: name)
+                let target = try existing ?? ProjectRow.insert(db, name: name, now: now)
                 try db.execute(
                     sql: "UPDATE project_aliases SET project_id = ?, last_seen_path = ? WHERE alias_identity = ?",
                     arguments: [target.id, req.lastSeenPath, identity])
-                return ProjectAnswer(project: try target.wire(db), created: false)
+                return ProjectAnswer(project: try target.wire(db), created: existing == nil)
             }
             guard let name else {
                 throw KataError.validation("name", "required: this workspace is not bound to a project yet", hint: "run `kata init --project NAME`")

@@ -14,7 +14,7 @@ struct AuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        if path == "/api/v1/ping" || path == "/api/v1/health" { return try await next(request, context) }
+        if path == "/api/v1/ping" || path == "/api/v1/health" || path == "/api/v1/openapi.json" { return try await next(request, context) }
         let peer = Self.peer(context)
         if request.headers[.authorization] != nil, let wait = throttle.retryAfter(peer: peer) {
             var e = KataError(429, .tooManyAttempts, "too many failed authentications from this peer; retry in \(wait) s")
