@@ -21,7 +21,7 @@ struct Katad: AsyncParsableCommand {
     @Option(name: .customLong("listen"), help: "Listener address (repeatable): unix:///abs/path.sock, host:port or [v6]:port.")
     var listen: [String] = []
 
-    @Flag(name: .customLong("insecure-readonly"), help: "Serve reads only, without a token (writes, the stream and /tokens get 401).")
+    @Flag(name: .customLong("insecure-readonly"), help: "Serve reads only: without a token, writes, the stream and /tokens get 401; with a token, writes get 403.")
     var insecureReadonly = false
 
     func run() async throws {

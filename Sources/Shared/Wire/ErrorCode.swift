@@ -52,7 +52,7 @@ public enum KataExitCode: Int32, Sendable {
     public static func forHTTP(status: Int, code: String?) -> KataExitCode {
         if code == ErrorCode.usage.rawValue { return .usage }
         switch status {
-        case 400, 406, 413, 415, 422: return .validation
+        case 400, 405, 406, 413, 415, 422: return .validation
         case 401, 403, 429: return .auth
         case 404: return .notFound
         case 409: return .conflict

@@ -34,7 +34,7 @@ struct AuthMiddleware: RouterMiddleware {
             if policy.token != nil || policy.identityMode {
                 throw KataError(
                     401, .authRequired, "this daemon requires a bearer token",
-                    hint: "set KATA_AUTH_TOKEN (or log in with `kata auth login`) and retry")
+                    hint: "set KATA_AUTH_TOKEN to the daemon's token or a token from `kata-admin tokens create`, and retry")
             }
             return .local
         }
@@ -51,7 +51,8 @@ struct AuthMiddleware: RouterMiddleware {
 
     func authorize(_ request: Request, principal: Principal) throws {
         let path = request.uri.path
-        let isRead = request.method == .get || request.method == .head
+        // Resolving a workspace binding changes nothing: it is a read sent as POST.
+        let isRead = request.method == .get || request.method == .head || (request.method == .post && path == "/api/v1/projects/resolve")
         let isTokenRoute = path.hasPrefix("/api/v1/tokens")
         if policy.readOnly && (!isRead || path == "/api/v1/events/stream" || isTokenRoute) {
             if principal == .local {
