@@ -37,7 +37,14 @@ struct Events: ParsableCommand {
             if let scope { q.append(("project_id", String(scope))) }
             var headers = [("Accept", "text/event-stream")]
             if let cursor { headers.append(("Last-Event-ID", String(cursor))) }
-            let conn = try client.openStream("/api/v1/events/stream" + URLEncoding.query(q), headers: headers)
+            let conn: HTTPConnection
+            do throws(ErrorEnvelope) {
+                conn = try client.openStream("/api/v1/events/stream" + URLEncoding.query(q), headers: headers)
+            } catch where error.error.code == ErrorCode.daemonUnavailable.rawValue {
+                // The daemon is gone (restart, upgrade): wait and resume from the cursor.
+                sleep(1)
+                continue
+            }
             do {
                 let head = try conn.readHead()
                 if head.status != 200 {
