@@ -40,6 +40,9 @@ struct Katad: AsyncParsableCommand {
         let home = KataHome.fromEnvironment(env)
         let (config, warnings) = try Self.effectiveConfig(home: home, env: env, listen: listen, insecureReadonly: insecureReadonly)
         let listeners = config.listeners(home: home).0
+        for case .unix(let path) in listeners where path != home.socketPath && !Paths.isDirectory(Paths.parent(path)) {
+            throw StartupError.config("listen: the folder of unix://\(path) does not exist; create \(Paths.parent(path)) first (katad creates only <KATA_HOME>/run)")
+        }
         for w in warnings { FileHandle.standardError.write(Data("katad: warning: \(w)\n".utf8)) }
 
         let tlsConfiguration = try config.tls.map { t throws(StartupError) in try DaemonServer.loadTLS(t) }

@@ -27,7 +27,9 @@ public struct TokenAPI: Sendable {
         if tokens.isEmpty { return ["no tokens"] }
         return tokens.map { t in
             var state = t.revokedAt.map { "revoked \($0)" } ?? "active"
-            if t.revokedAt == nil, let e = t.expiresAt { state += ", expires \(e)" }
+            if t.revokedAt == nil, let e = t.expiresAt {
+                state = e <= Timestamp.now() ? "expired \(e)" : state + ", expires \(e)"
+            }
             return "\(t.id)\t\(t.prefix)…  \(t.actor)/\(t.name)  role \(t.role)  created \(t.createdAt)  last used \(t.lastUsedAt ?? "never")  \(state)"
         }
     }

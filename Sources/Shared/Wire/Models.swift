@@ -371,4 +371,15 @@ public struct WhoAmIAnswer: Codable, Sendable {
         self.tokenId = tokenId
         self.expiresAt = expiresAt
     }
+
+    enum CodingKeys: String, CodingKey { case actor, principal, role, tokenId, expiresAt }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(actor, forKey: .actor)
+        try c.encode(principal, forKey: .principal)
+        try c.encode(role, forKey: .role)
+        try c.encode(tokenId, forKey: .tokenId)
+        try c.encode(expiresAt, forKey: .expiresAt)
+    }
 }

@@ -1617,9 +1617,12 @@ enum OpenAPIDocument {
             "type": "string"
           },
           "expires_at": {
-            "description": "Present for DB-backed tokens that expire: the expiry (UTC, RFC 3339 with milliseconds)",
+            "description": "The expiry of a DB-backed token that expires (UTC, RFC 3339 with milliseconds); null otherwise",
             "format": "date-time",
-            "type": "string"
+            "type": [
+              "string",
+              "null"
+            ]
           },
           "principal": {
             "enum": [
@@ -1640,15 +1643,20 @@ enum OpenAPIDocument {
             "type": "string"
           },
           "token_id": {
-            "description": "Present for DB-backed tokens.",
+            "description": "The id of the DB-backed token that authenticated the request; null otherwise",
             "format": "int64",
-            "type": "integer"
+            "type": [
+              "integer",
+              "null"
+            ]
           }
         },
         "required": [
           "actor",
+          "expires_at",
           "principal",
-          "role"
+          "role",
+          "token_id"
         ],
         "type": "object"
       }

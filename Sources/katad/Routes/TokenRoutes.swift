@@ -24,7 +24,9 @@ enum TokenRoutes {
             try requireAdmin(context)
             let raw = context.parameters.get("tid") ?? ""
             guard let id = Int64(raw), id > 0 else { throw KataError(404, .notFound, "no token with id \(raw)", hint: "list tokens with `kata tokens list`") }
-            return JSONResponse.make(try await s.store.revokeToken(id: id, by: try creator(context, request)))
+            var answer = try await s.store.revokeToken(id: id, by: try creator(context, request))
+            if let used = s.tokenUsage.lastUsed(id) { answer.token.lastUsedAt = used }
+            return JSONResponse.make(answer)
         }
     }
 

@@ -122,7 +122,9 @@ extension Store {
     /// Whether any live DB-backed token exists (start-up rule 6).
     func identityRecordsExist() async throws -> Bool {
         try await writer.read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM api_tokens WHERE revoked_at IS NULL)") ?? false
+            try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM api_tokens WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?))",
+                arguments: [Timestamp.now()]) ?? false
         }
     }
 

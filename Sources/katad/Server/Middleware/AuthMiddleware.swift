@@ -23,6 +23,13 @@ struct AuthMiddleware: RouterMiddleware {
         }
         let principal = try await authenticate(request, peer: peer)
         try authorize(request, principal: principal)
+        if principal == .local, request.uri.path.hasPrefix("/api/v1/tokens"), isTrusted(context.listener) {
+            // Behind a trusted proxy the "local" caller is whoever the proxy lets in: token administration
+            // needs a real credential there, never just the header.
+            throw KataError(
+                401, .authRequired, "token administration on a trusted-proxy listener needs a bearer credential",
+                hint: "use `kata-admin tokens create` on the daemon's host, or an admin token")
+        }
         var context = context
         context.principal = principal
         context.proxyActor = try proxyActor(request, listener: context.listener)
@@ -71,10 +78,13 @@ struct AuthMiddleware: RouterMiddleware {
 
     /// On a trusted-proxy listener, the header's first value is the actor of every write; a mutation
     /// without it is 400 `actor_header_required`. Other listeners ignore the header entirely.
+    func isTrusted(_ listener: ListenerInfo?) -> Bool {
+        guard policy.trustedActorHeader != nil, let listener else { return false }
+        return policy.trustedListeners.contains(listener.address)
+    }
+
     func proxyActor(_ request: Request, listener: ListenerInfo?) throws -> String? {
-        guard let header = policy.trustedActorHeader, let listener, policy.trustedListeners.contains(listener.address),
-            let name = HTTPField.Name(header)
-        else { return nil }
+        guard let header = policy.trustedActorHeader, isTrusted(listener), let name = HTTPField.Name(header) else { return nil }
         let value = request.headers[values: name].first.map(Validation.trimmed) ?? ""
         if value.isEmpty {
             let isRead = request.method == .get || request.method == .head
