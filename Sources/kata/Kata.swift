@@ -14,9 +14,11 @@ struct Kata: ParsableCommand {
         commandName: "kata",
         abstract: "A local-first issue tracker for coding agents and the people who steer them.",
         discussion: """
-            kata finds its project from .kata.toml (written by `kata init`) and its server from --server,
-            KATA_SERVER, .kata.local.toml or the local daemon, which it starts when needed.
-            Every command takes --json. Exit codes: 0 ok, 1 internal, 2 usage, 3 validation, 4 not found,
+            kata finds its project from .kata.toml (written by `kata init`) and its server from --server, \
+            KATA_SERVER, .kata.local.toml or the local daemon, which it starts when needed. \
+            Global flags (--json, --project, --workspace, --server, --actor, --quiet) go after the subcommand.
+
+            Every command takes --json. Exit codes: 0 ok, 1 internal, 2 usage, 3 validation, 4 not found, \
             5 conflict, 6 confirmation, 7 daemon unavailable, 8 authentication.
 
             Example:

@@ -10,7 +10,7 @@ struct Katad: AsyncParsableCommand {
         commandName: "katad",
         abstract: "The kata daemon: owns the SQLite database and serves the HTTP API.",
         discussion: """
-            Serves unix://<KATA_HOME>/run/katad.sock by default, and always the admin socket
+            Serves unix://<KATA_HOME>/run/katad.sock by default, and always the admin socket \
             <KATA_HOME>/run/admin.sock. Stops gracefully on SIGTERM or SIGINT.
 
             Example:
