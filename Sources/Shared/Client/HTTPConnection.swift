@@ -263,10 +263,12 @@ protocol ByteStream: AnyObject {
 final class SocketStream: ByteStream {
     let fd: Int32
     let target: String
+    let timeoutSeconds: Int
 
     init(fd: Int32, timeoutSeconds: Int, target: String) {
         self.fd = fd
         self.target = target
+        self.timeoutSeconds = timeoutSeconds
         var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
@@ -281,16 +283,23 @@ final class SocketStream: ByteStream {
     func write(_ bytes: [UInt8]) throws(TransportError) {
         var sent = 0
         while sent < bytes.count {
+            // Wait until the socket takes more, or the server has answered already (an early 413): then stop
+            // sending, so the answer is read at once instead of after a send timeout.
+            var pfd = pollfd(fd: fd, events: Int16(POLLOUT | POLLIN), revents: 0)
+            let ready = poll(&pfd, 1, Int32(timeoutSeconds * 1000))
+            if ready == 0 { throw TransportError(message: "timed out sending to \(target)") }
+            if ready > 0 && pfd.revents & Int16(POLLIN) != 0 { return }
             let n = bytes[sent...].withUnsafeBytes { raw in
                 #if canImport(Glibc)
-                Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL))
+                Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
                 #else
-                Darwin.send(fd, raw.baseAddress, raw.count, 0)
+                Darwin.send(fd, raw.baseAddress, raw.count, MSG_DONTWAIT)
                 #endif
             }
             if n < 0 {
-                if errno == EINTR { continue }
-                // The server may have answered and closed early (e.g. 413): the answer is still readable.
+                if errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK { continue }
+                // The server may have answered early and closed (e.g. 413 for an oversized body):
+                // stop sending; the answer, if any, is still readable.
                 if errno == EPIPE || errno == ECONNRESET { return }
                 throw TransportError(message: "cannot send to \(target): \(String(cString: strerror(errno)))")
             }
