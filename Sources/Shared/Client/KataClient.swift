@@ -22,15 +22,7 @@ public struct KataClient: Sendable {
     public func call<T: Decodable>(
         _ method: String, _ path: String, body: (any Encodable)? = nil, headers: [(String, String)] = [], as type: T.Type
     ) throws(ErrorEnvelope) -> T {
-        let answer = try send(method, path, body: body, headers: headers)
-        do {
-            return try KataJSON.decoder().decode(T.self, from: Data(answer.body))
-        } catch {
-            throw ErrorEnvelope(
-                status: answer.status, code: .badResponse,
-                message: "cannot read the server's answer to \(method) \(path): \(error)",
-                hint: "check that \(target) is a kata daemon of a matching version (`kata version`)")
-        }
+        try Self.decode(T.self, try send(method, path, body: body, headers: headers))
     }
 
     /// Sends a request; answers 2xx as they are and throws every other status as its error envelope.
@@ -145,7 +137,9 @@ extension KataClient {
         do {
             return try KataJSON.decoder().decode(T.self, from: Data(answer.body))
         } catch {
-            throw ErrorEnvelope(status: answer.status, code: .badResponse, message: "cannot read the server's answer: \(error)")
+            throw ErrorEnvelope(
+                status: answer.status, code: .badResponse, message: "cannot read the server's answer: \(error)",
+                hint: "check that the server is a kata daemon of a matching version (`kata version`)")
         }
     }
 }

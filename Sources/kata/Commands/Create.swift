@@ -31,7 +31,7 @@ struct Create: ParsableCommand {
                 forceNew: forceNew, idempotencyKey: idempotencyKey, actor: session.actor)
             let answer = try session.client().send("POST", "/api/v1/projects/\(pid)/issues", body: req)
             if out.json { return out.raw(answer.body) }
-            let m = try KataJSON.decoder().decodeOrThrow(MutationAnswer.self, answer.body)
+            let m = try KataClient.decode(MutationAnswer.self, answer)
             out.line("\(m.reused == true ? "reused" : "created") #\(m.issue.number) (\(m.issue.shortId)) \(m.issue.title)")
         }
     }

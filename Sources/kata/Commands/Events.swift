@@ -23,7 +23,7 @@ struct Events: ParsableCommand {
             let path = scope.map { "/api/v1/projects/\($0)/events" } ?? "/api/v1/events"
             let answer = try session.client().send("GET", path + URLEncoding.query(q))
             if out.json { return out.raw(answer.body) }
-            let poll = try KataJSON.decoder().decodeOrThrow(EventPollAnswer.self, answer.body)
+            let poll = try KataClient.decode(EventPollAnswer.self, answer)
             if poll.resetRequired { out.line("purged events: continue from --after \(poll.nextAfterId)") }
             for e in poll.events { out.line(Format.eventLine(e)) }
         }

@@ -11,7 +11,7 @@ struct Health: ParsableCommand {
         try runCommand(global) { session, out throws(ErrorEnvelope) in
             let answer = try session.client().send("GET", "/api/v1/health")
             if out.json { return out.raw(answer.body) }
-            let h = try KataJSON.decoder().decodeOrThrow(HealthAnswer.self, answer.body)
+            let h = try KataClient.decode(HealthAnswer.self, answer)
             out.line("status \(h.status), database \(h.database), schema \(h.schemaVersion), version \(h.version)")
             out.line("uptime \(Int(h.uptimeSeconds)) s, auth \(h.authMode), pid \(h.pid)")
             for l in h.listeners { out.line("listening on \(l)") }

@@ -39,7 +39,7 @@ struct Init: ParsableCommand {
                 reassign: reassign || replace, actor: session.actor)
             let client = try session.client()
             let answer = try client.send("POST", "/api/v1/projects", body: req)
-            let project = try KataJSON.decoder().decodeOrThrow(ProjectAnswer.self, answer.body).project
+            let project = try KataClient.decode(ProjectAnswer.self, answer).project
             let path = "\(root)/\(WorkspaceFiles.bindingName)"
             if existing == nil || existing?.projectName != project.name {
                 do {
@@ -61,16 +61,5 @@ struct Init: ParsableCommand {
         let base = root.split(separator: "/").last.map(String.init) ?? "project"
         let cleaned = String(base.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "-" }.prefix(64))
         return cleaned.first.map { $0.isLetter || $0.isNumber } == true ? cleaned : "p" + cleaned
-    }
-}
-
-extension JSONDecoder {
-    /// Decodes an answer body, turning a failure into a `bad_response` envelope.
-    func decodeOrThrow<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) throws(ErrorEnvelope) -> T {
-        do {
-            return try decode(T.self, from: Data(bytes))
-        } catch {
-            throw ErrorEnvelope(status: 0, code: .badResponse, message: "cannot read the server's answer: \(error)")
-        }
     }
 }

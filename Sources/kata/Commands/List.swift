@@ -29,7 +29,7 @@ struct List: ParsableCommand {
             let path = allProjects ? "/api/v1/issues" : "/api/v1/projects/\(try session.project().id)/issues"
             let answer = try session.client().send("GET", path + URLEncoding.query(q))
             if out.json { return out.raw(answer.body) }
-            let page = try KataJSON.decoder().decodeOrThrow(IssueListAnswer.self, answer.body)
+            let page = try KataClient.decode(IssueListAnswer.self, answer)
             if page.issues.isEmpty { out.line("no issues") }
             for i in page.issues { out.line((allProjects ? "\(i.projectName)" : "") + Format.issueLine(i)) }
             if let next = page.nextCursor { out.line("more: kata list --cursor \(next)") }

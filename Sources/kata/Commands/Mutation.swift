@@ -11,6 +11,6 @@ func sendMutation(
 
 func printMutation(_ out: Output, _ answer: HTTPAnswer, verb: String) {
     if out.json { return out.raw(answer.body) }
-    guard let m = try? KataJSON.decoder().decodeOrThrow(MutationAnswer.self, answer.body) else { return out.raw(answer.body) }
+    guard let m = try? KataClient.decode(MutationAnswer.self, answer) else { return out.raw(answer.body) }
     out.line(m.changed ? "\(verb) #\(m.issue.number) \(m.issue.title)" : "#\(m.issue.number) unchanged (already so)")
 }

@@ -14,7 +14,7 @@ struct Projects: ParsableCommand {
             try runCommand(global) { session, out throws(ErrorEnvelope) in
                 let answer = try session.client().send("GET", "/api/v1/projects")
                 if out.json { return out.raw(answer.body) }
-                let list = try KataJSON.decoder().decodeOrThrow(ProjectListAnswer.self, answer.body).projects
+                let list = try KataClient.decode(ProjectListAnswer.self, answer).projects
                 if list.isEmpty { out.line("no projects: run `kata init` in a workspace") }
                 for p in list {
                     out.line("\(p.name)\topen \(p.counts?.open ?? 0)  closed \(p.counts?.closed ?? 0)  aliases \(p.aliases?.count ?? 0)")

@@ -16,7 +16,7 @@ struct Ready: ParsableCommand {
             let path = allProjects ? "/api/v1/ready" : "/api/v1/projects/\(try session.project().id)/ready"
             let answer = try session.client().send("GET", path + URLEncoding.query(q))
             if out.json { return out.raw(answer.body) }
-            let issues = try KataJSON.decoder().decodeOrThrow(ReadyAnswer.self, answer.body).issues
+            let issues = try KataClient.decode(ReadyAnswer.self, answer).issues
             if issues.isEmpty { out.line("nothing ready") }
             for i in issues { out.line(Format.issueLine(i)) }
         }

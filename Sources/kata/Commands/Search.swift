@@ -20,7 +20,7 @@ struct Search: ParsableCommand {
             let path = allProjects ? "/api/v1/search" : "/api/v1/projects/\(try session.project().id)/search"
             let answer = try session.client().send("GET", path + URLEncoding.query(q))
             if out.json { return out.raw(answer.body) }
-            let hits = try KataJSON.decoder().decodeOrThrow(SearchAnswer.self, answer.body).results
+            let hits = try KataClient.decode(SearchAnswer.self, answer).results
             if hits.isEmpty { out.line("no matches") }
             for h in hits { out.line(String(format: "%.3f  ", h.score) + Format.issueLine(h.issue)) }
         }

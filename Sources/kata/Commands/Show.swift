@@ -19,7 +19,7 @@ struct Show: ParsableCommand {
             if events { q.append(("events", "1")) }
             let answer = try session.client().send("GET", try session.issuePath(ref) + URLEncoding.query(q))
             if out.json { return out.raw(answer.body) }
-            out.line(Format.issueDetail(try KataJSON.decoder().decodeOrThrow(IssueDetailAnswer.self, answer.body)))
+            out.line(Format.issueDetail(try KataClient.decode(IssueDetailAnswer.self, answer)))
         }
     }
 }

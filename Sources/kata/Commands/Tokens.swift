@@ -29,7 +29,7 @@ struct Tokens: ParsableCommand {
                 let api = TokenAPI(client: try session.client(), base: "/api/v1")
                 let answer = try api.create(CreateTokenRequest(actor: tokenActor, name: name, role: role, expires: expires), by: session.actor)
                 if out.json { return out.raw(answer.body) }
-                out.line(TokenAPI.createdText(try KataJSON.decoder().decodeOrThrow(CreatedTokenAnswer.self, answer.body)))
+                out.line(TokenAPI.createdText(try KataClient.decode(CreatedTokenAnswer.self, answer)))
             }
         }
     }
@@ -42,7 +42,7 @@ struct Tokens: ParsableCommand {
             try runCommand(global) { session, out throws(ErrorEnvelope) in
                 let answer = try TokenAPI(client: try session.client(), base: "/api/v1").list()
                 if out.json { return out.raw(answer.body) }
-                TokenAPI.lines(try KataJSON.decoder().decodeOrThrow(TokenListAnswer.self, answer.body).tokens).forEach(out.line)
+                TokenAPI.lines(try KataClient.decode(TokenListAnswer.self, answer).tokens).forEach(out.line)
             }
         }
     }
@@ -56,7 +56,7 @@ struct Tokens: ParsableCommand {
             try runCommand(global) { session, out throws(ErrorEnvelope) in
                 let answer = try TokenAPI(client: try session.client(), base: "/api/v1").revoke(id: id, by: session.actor)
                 if out.json { return out.raw(answer.body) }
-                let r = try KataJSON.decoder().decodeOrThrow(RevokedTokenAnswer.self, answer.body)
+                let r = try KataClient.decode(RevokedTokenAnswer.self, answer)
                 out.line(r.changed ? "revoked token \(r.token.id) (\(r.token.actor)/\(r.token.name))" : "token \(r.token.id) was already revoked")
             }
         }
@@ -73,7 +73,7 @@ struct WhoAmI: ParsableCommand {
         try runCommand(global) { session, out throws(ErrorEnvelope) in
             let answer = try session.client().send("GET", "/api/v1/whoami" + URLEncoding.query([("actor", session.actor)]))
             if out.json { return out.raw(answer.body) }
-            let w = try KataJSON.decoder().decodeOrThrow(WhoAmIAnswer.self, answer.body)
+            let w = try KataClient.decode(WhoAmIAnswer.self, answer)
             out.line("\(w.actor) (\(w.principal), role \(w.role)\(w.expiresAt.map { ", expires \($0)" } ?? ""))")
         }
     }

@@ -28,9 +28,6 @@ enum CLIError {
     }
 }
 
-/// Reads a whole file as UTF-8 text, or nil.
-func readFile(_ path: String) -> String? { Paths.readText(path) }
-
 /// Writes text to standard error.
 func printError(_ text: String) {
     var bytes = Array((text.hasSuffix("\n") ? text : text + "\n").utf8)

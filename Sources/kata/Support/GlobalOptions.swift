@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import ArgumentParser
+import Shared
 
 /// Flags every `kata` command takes.
 struct GlobalOptions: ParsableArguments {
@@ -46,7 +47,7 @@ struct BodyOptions: ParsableArguments {
     func text() throws -> String? {
         if let body { return body }
         if let bodyFile {
-            guard let t = readFile(bodyFile) else {
+            guard let t = Paths.readText(bodyFile) else {
                 throw CLIError.usage("cannot read --body-file \(bodyFile): no such readable file")
             }
             return t
