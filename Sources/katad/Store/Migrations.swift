@@ -139,6 +139,25 @@ enum Migrations {
                 sql: "INSERT INTO projects(uid, name, created_at, next_issue_number, hidden) VALUES (?, ?, ?, 1, 1)",
                 arguments: [ULID().string, SystemProject.name, Timestamp.now()])
         }
+        m.registerMigration("v3-users") { db in
+            // A user's name is the actor its writes are attributed to. `password_hash` is an argon2id
+            // encoded string (`$argon2id$v=19$m=…`), NULL for a user who cannot log in with a password.
+            try db.execute(
+                sql: """
+                    CREATE TABLE users (
+                        id INTEGER PRIMARY KEY,
+                        uid TEXT NOT NULL UNIQUE,
+                        name TEXT NOT NULL UNIQUE,
+                        display_name TEXT,
+                        role TEXT NOT NULL CHECK (role IN ('viewer', 'user', 'operator', 'admin')),
+                        password_hash TEXT,
+                        created_at TEXT NOT NULL,
+                        updated_at TEXT NOT NULL,
+                        disabled_at TEXT
+                    );
+                    CREATE INDEX api_tokens_actor ON api_tokens(actor);
+                    """)
+        }
         return m
     }
 }
