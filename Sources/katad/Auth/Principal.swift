@@ -15,13 +15,10 @@ enum Principal: Sendable, Equatable {
         }
     }
 
-    var role: String {
+    var role: Role {
         switch self {
-        case .local, .bootstrap: return "admin"
-        case .token(let t): return t.role
+        case .local, .bootstrap: return .admin
+        case .token(let t): return Role(rawValue: t.role) ?? .viewer
         }
     }
-
-    /// Whether this principal may administer tokens.
-    var mayAdministerTokens: Bool { role == "admin" }
 }

@@ -41,16 +41,14 @@ enum TokenRoutes {
             }
             return JSONResponse.make(
                 WhoAmIAnswer(
-                    actor: try context.actor(claimed), principal: context.principal.kindName, role: context.principal.role,
+                    actor: try context.actor(claimed), principal: context.principal.kindName, role: context.principal.role.rawValue,
                     tokenId: tokenId, expiresAt: expires))
         }
     }
 
     /// Token administration needs the bootstrap token, an `admin` token, or a local no-auth caller.
     static func requireAdmin(_ context: KataRequestContext) throws {
-        guard context.principal.mayAdministerTokens else {
-            throw KataError(403, .forbidden, "token administration needs the role admin (this token's role is \(context.principal.role))")
-        }
+        try context.require(.admin, to: "token administration")
     }
 
     /// Who is recorded as the creator or revoker: the token's actor, else the `actor` query/header claim, else the principal kind.

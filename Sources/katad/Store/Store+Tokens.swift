@@ -35,10 +35,6 @@ enum TokenSecret {
     static func prefix(_ secret: String) -> String { String(secret.prefix(9)) }
 }
 
-enum Roles {
-    static let all = ["viewer", "user", "operator", "admin"]
-}
-
 // MARK: - Tokens
 
 extension Store {
@@ -48,10 +44,7 @@ extension Store {
         let name = Validation.trimmed(req.name ?? "")
         if name.isEmpty { throw KataError.validation("name", "must not be blank: give the token a label, like --name laptop") }
         if name.count > 100 { throw KataError.validation("name", "at most 100 characters") }
-        let role = req.role ?? "user"
-        guard Roles.all.contains(role) else {
-            throw KataError.validation("role", "must be one of viewer, user, operator, admin (got \"\(role)\")")
-        }
+        let role = try Role.parse(req.role ?? "user").rawValue
         var expiresAt: String?
         if let e = req.expires {
             guard let seconds = Durations.seconds(e), seconds > 0 else {
