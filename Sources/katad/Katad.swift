@@ -66,13 +66,14 @@ struct Katad: AsyncParsableCommand {
                 throw StartupError.config("refusing to start, the configuration breaks a rule:\n  - \(p)")
             }
         }
-        let services = APIServices(
+        var services = APIServices(
             store: store, broadcaster: broadcaster, startedAt: .now, listeners: listeners.map(\.description), authMode: config.authMode,
             authPolicy: AuthPolicy(
                 token: config.auth.token.flatMap { $0.isEmpty ? nil : $0 }, readOnly: config.auth.insecureReadonly,
                 identityMode: config.auth.requireTokenIdentity,
                 trustedActorHeader: config.proxy.trustedActorHeader.flatMap { $0.isEmpty ? nil : $0 },
                 trustedListeners: config.proxy.trustedProxyListeners.compactMap { try? ListenAddress.parse($0) }))
+        services.sessionTTL = config.auth.sessionTTL
         logger.info("starting", metadata: ["version": "\(KataVersion.string)", "home": "\(home.root)", "pid": "\(getpid())"])
         let unixPaths = listeners.compactMap { a -> String? in
             if case .unix(let p) = a { return p }

@@ -9,7 +9,7 @@ import Testing
 @testable import katad
 
 /// A router with a given auth policy over an in-memory store.
-private struct AuthHarness {
+struct AuthHarness {
     let store: Store
     let services: APIServices
 
@@ -30,7 +30,7 @@ private struct AuthHarness {
     }
 }
 
-private func bearer(_ token: String) -> HTTPFields {
+func bearer(_ token: String) -> HTTPFields {
     var h = HTTPFields()
     h[.authorization] = "Bearer \(token)"
     return h

@@ -29,6 +29,7 @@ public enum ErrorCode: String, Codable, Sendable, CaseIterable {
     case forbidden
     case actorHeaderRequired = "actor_header_required"
     case tokenNameTaken = "token_name_taken"
+    case invalidCredentials = "invalid_credentials"
     case insecureTransport = "insecure_transport"
     case tlsVerifyFailed = "tls_verify_failed"
     case daemonUnavailable = "daemon_unavailable"

@@ -11,4 +11,9 @@ struct APIServices: Sendable {
     var authPolicy: AuthPolicy = .open
     var throttle = AuthThrottle()
     var tokenUsage = TokenUsage()
+    /// Failed logins per username (peers are throttled by `throttle`).
+    var loginThrottle = AuthThrottle()
+    var hasher = PasswordHasher()
+    /// `[auth] session_ttl`: the lifetime of a login session, in seconds.
+    var sessionTTL: Int64 = 720 * 3600
 }

@@ -80,12 +80,15 @@ enum IssueRoutes {
                 let req = try await RequestDecoding.body(ActorRequest.self, from: request)
                 return JSONResponse.make(try await s.store.reopen(projectId: pid, ref: ref, actor: try context.actor(req.actor)))
             case "delete":
+                try context.require(.operator, to: "delete")
                 let req = try await RequestDecoding.body(ActorRequest.self, from: request)
                 return JSONResponse.make(try await s.store.softDelete(projectId: pid, ref: ref, confirm: confirm, actor: try context.actor(req.actor)))
             case "restore":
+                try context.require(.operator, to: "restore")
                 let req = try await RequestDecoding.body(ActorRequest.self, from: request)
                 return JSONResponse.make(try await s.store.restore(projectId: pid, ref: ref, actor: try context.actor(req.actor)))
             case "purge":
+                try context.require(.operator, to: "purge")
                 let req = try await RequestDecoding.body(ActorRequest.self, from: request)
                 return JSONResponse.make(
                     try await s.store.purge(projectId: pid, ref: ref, confirm: confirm, reason: req.reason, actor: try context.actor(req.actor)))

@@ -193,6 +193,15 @@ enum OpenAPIDocument {
           "type": "integer"
         }
       },
+      "UserName": {
+        "description": "The user's name.",
+        "in": "path",
+        "name": "name",
+        "required": true,
+        "schema": {
+          "type": "string"
+        }
+      },
       "XKataConfirm": {
         "description": "`delete` needs `DELETE #N`, `purge` needs `PURGE #N` (N the issue number); missing is 412 `confirm_required`, different 412 `confirm_mismatch`. The other actions ignore it.",
         "in": "header",
@@ -613,6 +622,43 @@ enum OpenAPIDocument {
         ],
         "type": "object"
       },
+      "CreateUserRequest": {
+        "properties": {
+          "display_name": {
+            "maxLength": 200,
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "name": {
+            "description": "Unique; no whitespace.",
+            "maxLength": 200,
+            "type": "string"
+          },
+          "password": {
+            "description": "8 to 1024 bytes; hashed with argon2id, never stored in clear.",
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "role": {
+            "default": "user",
+            "enum": [
+              "viewer",
+              "user",
+              "operator",
+              "admin"
+            ],
+            "type": "string"
+          }
+        },
+        "required": [
+          "name"
+        ],
+        "type": "object"
+      },
       "CreatedTokenAnswer": {
         "properties": {
           "secret": {
@@ -743,6 +789,7 @@ enum OpenAPIDocument {
           "forbidden",
           "actor_header_required",
           "token_name_taken",
+          "invalid_credentials",
           "insecure_transport",
           "tls_verify_failed",
           "daemon_unavailable",
@@ -1271,6 +1318,86 @@ enum OpenAPIDocument {
         ],
         "type": "object"
       },
+      "LoginAnswer": {
+        "description": "A session token, shown this once.",
+        "properties": {
+          "actor": {
+            "type": "string"
+          },
+          "expires_at": {
+            "description": "Expiry (UTC, RFC 3339 with milliseconds), after the daemon's `session_ttl`",
+            "format": "date-time",
+            "type": "string"
+          },
+          "kind": {
+            "enum": [
+              "session"
+            ],
+            "type": "string"
+          },
+          "role": {
+            "enum": [
+              "viewer",
+              "user",
+              "operator",
+              "admin"
+            ],
+            "type": "string"
+          },
+          "token": {
+            "description": "The secret: `kata_` and 43 base64url characters.",
+            "type": "string"
+          },
+          "token_id": {
+            "format": "int64",
+            "type": "integer"
+          }
+        },
+        "required": [
+          "token",
+          "token_id",
+          "actor",
+          "role",
+          "kind",
+          "expires_at"
+        ],
+        "type": "object"
+      },
+      "LoginRequest": {
+        "properties": {
+          "password": {
+            "type": "string"
+          },
+          "username": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "username",
+          "password"
+        ],
+        "type": "object"
+      },
+      "LogoutAnswer": {
+        "properties": {
+          "revoked": {
+            "description": "Whether a DB-backed token was revoked by this call.",
+            "type": "boolean"
+          },
+          "token_id": {
+            "format": "int64",
+            "type": [
+              "integer",
+              "null"
+            ]
+          }
+        },
+        "required": [
+          "revoked",
+          "token_id"
+        ],
+        "type": "object"
+      },
       "MutationAnswer": {
         "description": "The answer of every successful issue mutation. `event` is the last event the change wrote.",
         "properties": {
@@ -1610,6 +1737,132 @@ enum OpenAPIDocument {
         ],
         "type": "object"
       },
+      "UpdateUserRequest": {
+        "description": "Each key present is changed; `disabled: true` also revokes every live token and session of the user.",
+        "properties": {
+          "disabled": {
+            "type": "boolean"
+          },
+          "display_name": {
+            "maxLength": 200,
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "password": {
+            "description": "8 to 1024 bytes.",
+            "type": "string"
+          },
+          "role": {
+            "enum": [
+              "viewer",
+              "user",
+              "operator",
+              "admin"
+            ],
+            "type": "string"
+          }
+        },
+        "type": "object"
+      },
+      "User": {
+        "description": "A user: a name (the actor its writes are attributed to), a role and maybe a password. The password hash never leaves the daemon. Every key is always present.",
+        "properties": {
+          "created_at": {
+            "description": "Creation time (UTC, RFC 3339 with milliseconds)",
+            "format": "date-time",
+            "type": "string"
+          },
+          "disabled_at": {
+            "description": "When the user was disabled (UTC, RFC 3339 with milliseconds), or null",
+            "format": "date-time",
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "display_name": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "has_password": {
+            "description": "Whether a password is set (users without one cannot log in).",
+            "type": "boolean"
+          },
+          "id": {
+            "format": "int64",
+            "type": "integer"
+          },
+          "name": {
+            "description": "The login name, also the actor of the user's writes.",
+            "maxLength": 200,
+            "type": "string"
+          },
+          "role": {
+            "enum": [
+              "viewer",
+              "user",
+              "operator",
+              "admin"
+            ],
+            "type": "string"
+          },
+          "uid": {
+            "description": "ULID (26 characters, Crockford base32)",
+            "type": "string"
+          },
+          "updated_at": {
+            "description": "Last change (UTC, RFC 3339 with milliseconds)",
+            "format": "date-time",
+            "type": "string"
+          }
+        },
+        "required": [
+          "id",
+          "uid",
+          "name",
+          "display_name",
+          "role",
+          "has_password",
+          "created_at",
+          "updated_at",
+          "disabled_at"
+        ],
+        "type": "object"
+      },
+      "UserAnswer": {
+        "properties": {
+          "changed": {
+            "description": "false when the request changed nothing.",
+            "type": "boolean"
+          },
+          "user": {
+            "$ref": "#/components/schemas/User"
+          }
+        },
+        "required": [
+          "user",
+          "changed"
+        ],
+        "type": "object"
+      },
+      "UserListAnswer": {
+        "properties": {
+          "users": {
+            "items": {
+              "$ref": "#/components/schemas/User"
+            },
+            "type": "array"
+          }
+        },
+        "required": [
+          "users"
+        ],
+        "type": "object"
+      },
       "WhoAmIAnswer": {
         "properties": {
           "actor": {
@@ -1677,6 +1930,99 @@ enum OpenAPIDocument {
   },
   "openapi": "3.1.0",
   "paths": {
+    "/api/v1/auth/login": {
+      "post": {
+        "description": "Open (no bearer needed). A wrong username, a wrong password, a user without a password and a disabled user all answer the same 401 `invalid_credentials`, after the same argon2id work. Repeated failures are throttled per peer and per username (429 with `Retry-After`).",
+        "operationId": "login",
+        "requestBody": {
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/LoginRequest"
+              }
+            }
+          },
+          "description": "The credentials.",
+          "required": true
+        },
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/LoginAnswer"
+                }
+              }
+            },
+            "description": "The session token, shown this once."
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ErrorEnvelope"
+                }
+              }
+            },
+            "description": "`invalid_credentials`: the username or the password is wrong."
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "security": [],
+        "summary": "Exchange a username and password for a session token",
+        "tags": [
+          "auth"
+        ]
+      }
+    },
+    "/api/v1/auth/logout": {
+      "post": {
+        "description": "Any role. Answers `revoked: false` when the caller is not a DB-backed token (local, bootstrap) or it was already revoked.",
+        "operationId": "logout",
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/LogoutAnswer"
+                }
+              }
+            },
+            "description": "Whether the caller's token was revoked."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "summary": "Revoke the DB-backed token (or session) that authenticates this request",
+        "tags": [
+          "auth"
+        ]
+      }
+    },
     "/api/v1/events": {
       "get": {
         "operationId": "pollEvents",
@@ -3288,6 +3634,205 @@ enum OpenAPIDocument {
         ]
       }
     },
+    "/api/v1/users": {
+      "get": {
+        "description": "Needs the role admin.",
+        "operationId": "listUsers",
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/UserListAnswer"
+                }
+              }
+            },
+            "description": "Every user, by name."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "summary": "List users",
+        "tags": [
+          "users"
+        ]
+      },
+      "post": {
+        "description": "Needs the role admin. Records a `user.created` event in the hidden system project.",
+        "operationId": "createUser",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/ByQuery"
+          }
+        ],
+        "requestBody": {
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/CreateUserRequest"
+              }
+            }
+          },
+          "description": "The user to create.",
+          "required": true
+        },
+        "responses": {
+          "201": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/UserAnswer"
+                }
+              }
+            },
+            "description": "The new user."
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "summary": "Create a user",
+        "tags": [
+          "users"
+        ]
+      }
+    },
+    "/api/v1/users/{name}": {
+      "get": {
+        "description": "Needs the role admin.",
+        "operationId": "getUser",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/UserName"
+          }
+        ],
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/UserAnswer"
+                }
+              }
+            },
+            "description": "The user (`changed` is false)."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "summary": "Show a user",
+        "tags": [
+          "users"
+        ]
+      },
+      "patch": {
+        "description": "Needs the role admin. Records `user.role_changed`, `user.password_changed`, `user.disabled` or `user.enabled`. Disabling revokes every live token and session of the user at once.",
+        "operationId": "updateUser",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/UserName"
+          },
+          {
+            "$ref": "#/components/parameters/ByQuery"
+          }
+        ],
+        "requestBody": {
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/UpdateUserRequest"
+              }
+            }
+          },
+          "description": "The changes.",
+          "required": true
+        },
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/UserAnswer"
+                }
+              }
+            },
+            "description": "The user after the change."
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "summary": "Change a user's role, display name or password, or disable or enable the user",
+        "tags": [
+          "users"
+        ]
+      }
+    },
     "/api/v1/whoami": {
       "get": {
         "operationId": "whoami",
@@ -3360,6 +3905,14 @@ enum OpenAPIDocument {
     {
       "description": "DB-backed API tokens and the caller's identity.",
       "name": "tokens"
+    },
+    {
+      "description": "Users and their roles (admin only).",
+      "name": "users"
+    },
+    {
+      "description": "Login sessions: exchange a password for a session token, and log out.",
+      "name": "auth"
     }
   ]
 }

@@ -5,9 +5,9 @@ import Shared
 enum ProjectRoutes {
     static func add(to router: Router<KataRequestContext>, _ s: APIServices) {
         let projects = router.group("api/v1/projects")
-        projects.post { request, _ in
+        projects.post { request, context in
             let req = try await RequestDecoding.body(InitProjectRequest.self, from: request)
-            let answer = try await s.store.initProject(req)
+            let answer = try await s.store.initProject(req, callerRole: context.principal.role)
             return JSONResponse.make(answer, status: answer.created == true ? .created : .ok)
         }
         projects.post("resolve") { request, _ in

@@ -51,6 +51,8 @@ struct DaemonServer {
         EventRoutes.add(to: router, s)
         TokenRoutes.add(to: router.group("api/v1"), s)
         TokenRoutes.addWhoAmI(to: router, s)
+        UserRoutes.add(to: router.group("api/v1"), s)
+        AuthRoutes.add(to: router, s)
         return router
     }
 
@@ -63,6 +65,7 @@ struct DaemonServer {
         router.add(middleware: AdminGuardMiddleware(token: s.authPolicy.token))
         AdminRoutes.add(to: router, s)
         TokenRoutes.add(to: router.group("admin/v1"), s)
+        UserRoutes.add(to: router.group("admin/v1"), s)
         return router
     }
 

@@ -5,7 +5,10 @@ import Shared
 
 extension Store {
     /// `kata init`: finds or creates the project and binds the workspace alias to it.
-    func initProject(_ req: InitProjectRequest) async throws -> ProjectAnswer {
+    /// Binds a workspace alias to a project, creating the project when it does not exist. Binding is a
+    /// `user` write; creating a project needs `operator` (auth.md, the role table), so a caller below
+    /// that may bind to existing projects only.
+    func initProject(_ req: InitProjectRequest, callerRole: Role = .admin) async throws -> ProjectAnswer {
         let name = req.name.map(Validation.trimmed)
         if let name { try ProjectRules.validateName(name) }
         guard let identity = req.aliasIdentity.map(Validation.trimmed), !identity.isEmpty else {
@@ -33,6 +36,7 @@ extension Store {
                         data: ["project": .string(bound.name), "alias_identity": .string(identity)])
                 }
                 let existing = try ProjectRow.fetch(db, name: name)
+                if existing == nil { try Store.requireProjectCreation(name, callerRole) }
                 let target = try existing ?? ProjectRow.insert(db, name: name, now: now)
                 try db.execute(
                     sql: "UPDATE project_aliases SET project_id = ?, last_seen_path = ? WHERE alias_identity = ?",
@@ -47,6 +51,7 @@ extension Store {
             if let existing = try ProjectRow.fetch(db, name: name) {
                 project = existing
             } else {
+                try Store.requireProjectCreation(name, callerRole)
                 project = try ProjectRow.insert(db, name: name, now: now)
                 created = true
             }
@@ -57,6 +62,14 @@ extension Store {
                     """,
                 arguments: [project.id, identity, kind, req.lastSeenPath, now])
             return ProjectAnswer(project: try project.wire(db), created: created)
+        }
+    }
+
+    static func requireProjectCreation(_ name: String, _ role: Role) throws {
+        guard role >= .operator else {
+            throw KataError(
+                403, .forbidden, "creating the project \(name) needs the role operator; this caller's role is \(role.rawValue)",
+                hint: "ask an operator to run `kata init --project \(name)` once; then anyone with the role user can bind a workspace to it")
         }
     }
 

@@ -56,6 +56,15 @@ extension Store {
         let expiry = expiresAt
         return try await writer.write { db in
             let now = Timestamp.now()
+            if let user = try Store.userRecord(db, name: actor) {
+                if user.user.disabledAt != nil {
+                    throw KataError.validation("actor", "the user \(actor) is disabled; enable them before minting tokens for them")
+                }
+                if try Role.parse(role) > user.role {
+                    throw KataError.validation(
+                        "role", "\(role) is above the role of the user \(actor) (\(user.user.role)); a token's role is at most its user's")
+                }
+            }
             if try Bool.fetchOne(
                 db, sql: "SELECT EXISTS (SELECT 1 FROM api_tokens WHERE actor = ? AND name = ? AND revoked_at IS NULL)",
                 arguments: [actor, name]) == true
@@ -105,18 +114,31 @@ extension Store {
             guard
                 let row = try Row.fetchOne(
                     db,
-                    sql: "SELECT id, actor, role, kind, expires_at FROM api_tokens WHERE hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
+                    sql: """
+                        SELECT t.id, t.actor, t.role, t.kind, t.expires_at, u.role AS user_role, u.disabled_at AS user_disabled_at
+                        FROM api_tokens t LEFT JOIN users u ON u.name = t.actor
+                        WHERE t.hash = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)
+                        """,
                     arguments: [hash, now])
             else { return nil }
-            return TokenIdentity(id: row["id"], actor: row["actor"], role: row["role"], kind: row["kind"], expiresAt: row["expires_at"])
+            // A disabled user's tokens are dead at once; a user's role caps their tokens' roles.
+            if (row["user_disabled_at"] as String?) != nil { return nil }
+            var role = Role(rawValue: row["role"]) ?? .viewer
+            if let userRole = (row["user_role"] as String?).flatMap(Role.init(rawValue:)) { role = min(role, userRole) }
+            return TokenIdentity(id: row["id"], actor: row["actor"], role: role.rawValue, kind: row["kind"], expiresAt: row["expires_at"])
         }
     }
 
-    /// Whether any live DB-backed token exists (start-up rule 6).
+    /// Whether any live DB-backed token, or any enabled user with a password (who can log in), exists
+    /// (start-up rule 6).
     func identityRecordsExist() async throws -> Bool {
         try await writer.read { db in
             try Bool.fetchOne(
-                db, sql: "SELECT EXISTS (SELECT 1 FROM api_tokens WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?))",
+                db,
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM api_tokens WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?))
+                        OR EXISTS (SELECT 1 FROM users WHERE disabled_at IS NULL AND password_hash IS NOT NULL)
+                    """,
                 arguments: [Timestamp.now()]) ?? false
         }
     }

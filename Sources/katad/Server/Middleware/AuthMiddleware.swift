@@ -14,7 +14,7 @@ struct AuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        if path == "/api/v1/ping" || path == "/api/v1/health" || path == "/api/v1/openapi.json" { return try await next(request, context) }
+        if Self.openPaths.contains(path) { return try await next(request, context) }
         let peer = Self.peer(context)
         if request.headers[.authorization] != nil, let wait = throttle.retryAfter(peer: peer) {
             var e = KataError(429, .tooManyAttempts, "too many failed authentications from this peer; retry in \(wait) s")
@@ -23,7 +23,7 @@ struct AuthMiddleware: RouterMiddleware {
         }
         let principal = try await authenticate(request, peer: peer)
         try authorize(request, principal: principal)
-        if principal == .local, request.uri.path.hasPrefix("/api/v1/tokens"), isTrusted(context.listener) {
+        if principal == .local, Self.isAuthAdministration(path), isTrusted(context.listener) {
             // Behind a trusted proxy the "local" caller is whoever the proxy lets in: token administration
             // needs a real credential there, never just the header.
             throw KataError(
@@ -41,7 +41,7 @@ struct AuthMiddleware: RouterMiddleware {
             if policy.token != nil || policy.identityMode {
                 throw KataError(
                     401, .authRequired, "this daemon requires a bearer token",
-                    hint: "set KATA_AUTH_TOKEN to the daemon's token or a token from `kata-admin tokens create`, and retry")
+                    hint: "run `kata auth login`, or set KATA_AUTH_TOKEN to a token from `kata-admin tokens create`, and retry")
             }
             return .local
         }
@@ -53,14 +53,16 @@ struct AuthMiddleware: RouterMiddleware {
         throttle.recordFailure(peer: peer)
         throw KataError(
             403, .tokenInvalid, "the bearer token is not valid for this daemon (unknown, revoked or expired)",
-            hint: "check KATA_AUTH_TOKEN, or ask an operator for a new token")
+            hint: "log in again with `kata auth login`, check KATA_AUTH_TOKEN, or ask an operator for a new token")
     }
 
     func authorize(_ request: Request, principal: Principal) throws {
         let path = request.uri.path
         // Resolving a workspace binding changes nothing: it is a read sent as POST.
         let isRead = request.method == .get || request.method == .head || (request.method == .post && path == "/api/v1/projects/resolve")
-        let isTokenRoute = path.hasPrefix("/api/v1/tokens")
+        let isTokenRoute = Self.isAuthAdministration(path)
+        // Logging out only ever removes the caller's own credential.
+        if path == AuthRoutes.logoutPath { return }
         if policy.readOnly && (!isRead || path == "/api/v1/events/stream" || isTokenRoute) {
             if principal == .local {
                 throw KataError(
@@ -74,6 +76,20 @@ struct AuthMiddleware: RouterMiddleware {
                 403, .bootstrapTokenWriteForbidden, "in identity mode the bootstrap token may read and administer tokens, not write",
                 hint: "write with a DB-backed token minted by `kata tokens create` or `kata-admin tokens create`")
         }
+        // Every write needs at least the role `user`; routes that need more check it themselves.
+        if !isRead && !isTokenRoute && principal.role < .user {
+            throw KataError(
+                403, .forbidden, "\(request.method) \(path) needs the role user; this caller's role is \(principal.role.rawValue)",
+                hint: "viewers may read and stream; ask an admin for a token or user with the role user")
+        }
+    }
+
+    /// Paths served without credentials.
+    static let openPaths: Set<String> = ["/api/v1/ping", "/api/v1/health", "/api/v1/openapi.json", AuthRoutes.loginPath]
+
+    /// Token and user administration: never through a trusted proxy's header alone.
+    static func isAuthAdministration(_ path: String) -> Bool {
+        path.hasPrefix("/api/v1/tokens") || path.hasPrefix("/api/v1/users")
     }
 
     /// On a trusted-proxy listener, the header's first value is the actor of every write; a mutation
@@ -88,7 +104,7 @@ struct AuthMiddleware: RouterMiddleware {
         let value = request.headers[values: name].first.map(Validation.trimmed) ?? ""
         if value.isEmpty {
             let isRead = request.method == .get || request.method == .head
-            if isRead || request.uri.path.hasPrefix("/api/v1/tokens") { return nil }
+            if isRead || Self.isAuthAdministration(request.uri.path) || request.uri.path == AuthRoutes.logoutPath { return nil }
             throw KataError(
                 400, .actorHeaderRequired, "this listener takes the actor from the \(header) header, and the request has none",
                 hint: "send the request through the proxy that sets \(header)")
