@@ -36,6 +36,20 @@ struct DaemonLauncher {
         }
     }
 
+    static func pidInFile(_ path: String) -> pid_t? {
+        Paths.readText(path).flatMap { pid_t(Validation.trimmed($0)) }
+    }
+
+    /// Waits up to `seconds` for the child `pid` to end.
+    static func reap(_ pid: pid_t, within seconds: Double) {
+        let deadline = Date().addingTimeInterval(seconds)
+        var status: Int32 = 0
+        while Date() < deadline {
+            if waitpid(pid, &status, WNOHANG) != 0 { return }
+            usleep(10_000)
+        }
+    }
+
     /// Spawns `katad ARGS` detached (own session), then waits up to 15 s for `/api/v1/ping` on the socket.
     func start(arguments: [String]) throws(ErrorEnvelope) {
         guard let katad = katadPath() else {
@@ -107,6 +121,9 @@ struct DaemonLauncher {
                 (try? conn.send(method: "GET", path: "/api/v1/ping", headers: [], body: nil)) != nil,
                 let answer = try? conn.readAnswer(), answer.status == 200
             {
+                // Another katad won the race for this home: ours is on its way out (exit 75). Reap it, so
+                // that when this command returns, one daemon runs per home.
+                if !exited, Self.pidInFile(home.pidFilePath) != pid { Self.reap(pid, within: 3) }
                 return
             }
             usleep(20_000)
