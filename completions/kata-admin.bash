@@ -173,13 +173,13 @@ _kata-admin() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    config|status|tokens|help)
+    config|status|tokens|users|help)
         # Offer subcommand argument completions
         "_kata-admin_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'config status tokens help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'config status tokens users help' -- "${cur}"))
         ;;
     esac
 }
@@ -306,6 +306,87 @@ _kata-admin_tokens_list() {
 _kata-admin_tokens_revoke() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __kata-admin_offer_flags_options 1
+}
+
+_kata-admin_users() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __kata-admin_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    create|list|set-role|disable|enable|passwd)
+        # Offer subcommand argument completions
+        "_kata-admin_users_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'create list set-role disable enable passwd' -- "${cur}"))
+        ;;
+    esac
+}
+
+_kata-admin_users_create() {
+    repeating_flags=()
+    non_repeating_flags=(--password-stdin --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--role --display-name)
+    __kata-admin_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--role')
+        return
+        ;;
+    '--display-name')
+        return
+        ;;
+    esac
+}
+
+_kata-admin_users_list() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __kata-admin_offer_flags_options 0
+}
+
+_kata-admin_users_set-role() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __kata-admin_offer_flags_options 2
+}
+
+_kata-admin_users_disable() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __kata-admin_offer_flags_options 1
+}
+
+_kata-admin_users_enable() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __kata-admin_offer_flags_options 1
+}
+
+_kata-admin_users_passwd() {
+    repeating_flags=()
+    non_repeating_flags=(--password-stdin --json --version -h --help)
     repeating_options=()
     non_repeating_options=()
     __kata-admin_offer_flags_options 1

@@ -173,13 +173,13 @@ _kata() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    init|create|list|show|edit|comment|close|reopen|label|assign|unassign|delete|restore|purge|search|ready|events|projects|tokens|whoami|health|version|daemon|help)
+    init|create|list|show|edit|comment|close|reopen|label|assign|unassign|delete|restore|purge|search|ready|events|projects|tokens|auth|whoami|health|version|daemon|help)
         # Offer subcommand argument completions
         "_kata_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'init create list show edit comment close reopen label assign unassign delete restore purge search ready events projects tokens whoami health version daemon help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'init create list show edit comment close reopen label assign unassign delete restore purge search ready events projects tokens auth whoami health version daemon help' -- "${cur}"))
         ;;
     esac
 }
@@ -903,6 +903,107 @@ _kata_tokens_revoke() {
     repeating_options=()
     non_repeating_options=(--project --workspace --server --actor)
     __kata_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--project')
+        return
+        ;;
+    '--workspace')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--actor')
+        return
+        ;;
+    esac
+}
+
+_kata_auth() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __kata_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    login|logout|status)
+        # Offer subcommand argument completions
+        "_kata_auth_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'login logout status' -- "${cur}"))
+        ;;
+    esac
+}
+
+_kata_auth_login() {
+    repeating_flags=()
+    non_repeating_flags=(--json --quiet --password-stdin --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--project --workspace --server --actor --username --token)
+    __kata_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--project')
+        return
+        ;;
+    '--workspace')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--actor')
+        return
+        ;;
+    '--username')
+        return
+        ;;
+    '--token')
+        return
+        ;;
+    esac
+}
+
+_kata_auth_logout() {
+    repeating_flags=()
+    non_repeating_flags=(--json --quiet --revoke --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--project --workspace --server --actor)
+    __kata_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--project')
+        return
+        ;;
+    '--workspace')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--actor')
+        return
+        ;;
+    esac
+}
+
+_kata_auth_status() {
+    repeating_flags=()
+    non_repeating_flags=(--json --quiet --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--project --workspace --server --actor)
+    __kata_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in

@@ -15,7 +15,7 @@ struct KataAdmin: ParsableCommand {
               kata-admin config check --config /etc/kata/config.toml
             """,
         version: KataVersion.string,
-        subcommands: [Config.self, Status.self, Tokens.self])
+        subcommands: [Config.self, Status.self, Tokens.self, Users.self])
 
     /// Parses and runs, mapping usage errors to exit 2.
     static func main() {

@@ -250,6 +250,18 @@ enum Posix {
     }
 
     /// Live `katad` processes whose KATA_HOME is `home` (started by us or by `kata`).
+    /// Every regular file under `dir`, recursively.
+    static func files(under dir: String) -> [String] {
+        guard let e = FileManager.default.enumerator(atPath: dir) else { return [] }
+        var out: [String] = []
+        while let rel = e.nextObject() as? String {
+            let p = dir + "/" + rel
+            var st = stat()
+            if lstat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG { out.append(p) }
+        }
+        return out.sorted()
+    }
+
     static func katadPids(home: String) -> [pid_t] {
         katadPids { $0 == "KATA_HOME=\(home)" }
     }

@@ -86,7 +86,7 @@ struct IdentityTokenTests {
 
             // Nowhere on disk; the database holds the SHA-256 hex.
             func checkDisk(_ when: String) {
-                let files = IDT.files(under: ws.home)
+                let files = Posix.files(under: ws.home)
                 #expect(files.contains { $0.hasSuffix("/kata.db") }, "\(files)")
                 for m in [viaKata, viaAdmin] {
                     #expect(IDT.filesContaining(m.secret, under: ws.home).isEmpty, "\(when): the secret of token \(m.id) is on disk")
@@ -263,7 +263,8 @@ struct IdentityTokenTests {
             #expect(initBoot.status == 8 && initBoot.errorCode == "bootstrap_token_write_forbidden", "\(initBoot)")
 
             let alice = try IDT.minted(
-                try await env.kata(args: ["tokens", "create", "--actor", "alice", "--name", "laptop", "--json"], cwd: dir, home: home, env: boot))
+                try await env.kata(
+                    args: ["tokens", "create", "--actor", "alice", "--name", "laptop", "--role", "operator", "--json"], cwd: dir, home: home, env: boot))
             let ops = try IDT.minted(
                 try await IDT.admin(env, ["tokens", "create", "--actor", "ops", "--name", "admin", "--role", "admin", "--json"], home: home))
             let aliceEnv: [String: String?] = ["KATA_AUTH_TOKEN": alice.secret]
@@ -278,7 +279,7 @@ struct IdentityTokenTests {
             #expect(bootRead.status == 0 && numbers(bootRead.json?.list("issues", "items")) == [1], "the bootstrap token reads: \(bootRead)")
 
             let userAdmin = try await env.kata(args: ["tokens", "list", "--json"], cwd: dir, home: home, env: aliceEnv)
-            #expect(userAdmin.status == 8 && userAdmin.errorCode == "forbidden", "a user-role token does not administer tokens: \(userAdmin)")
+            #expect(userAdmin.status == 8 && userAdmin.errorCode == "forbidden", "an operator-role token does not administer tokens: \(userAdmin)")
             let byOps = try IDT.minted(
                 try await env.kata(
                     args: ["tokens", "create", "--actor", "erin", "--name", "ci", "--json"], cwd: dir, home: home, env: ["KATA_AUTH_TOKEN": ops.secret]))
@@ -310,7 +311,9 @@ struct IdentityTokenTests {
 
             try Posix.write(home + "/config.toml", "")
             let plain = try await env.startKatad([], home: home)
-            let minted = try IDT.minted(try await IDT.admin(env, ["tokens", "create", "--actor", "alice", "--name", "laptop", "--json"], home: home))
+            // Creating the project needs the role operator (auth.md, the role table).
+            let minted = try IDT.minted(
+                try await IDT.admin(env, ["tokens", "create", "--actor", "alice", "--name", "laptop", "--role", "operator", "--json"], home: home))
             plain.signal(SIGTERM)
             let stopped = await plain.waitForExit(Limits.exit)
             #expect(stopped != nil, "the daemon stops on SIGTERM: \(plain.describe)")
@@ -389,7 +392,7 @@ struct IdentityTokenTests {
             #expect(projects.compactMap { $0["name"]?.string } == ["demo"], "\(projects)")
 
             // They are recorded, though: the log of the hidden project holds them.
-            let db = IDT.concat(IDT.files(under: ws.home).filter { $0.hasSuffix("/kata.db") || $0.hasSuffix("/kata.db-wal") })
+            let db = IDT.concat(Posix.files(under: ws.home).filter { $0.hasSuffix("/kata.db") || $0.hasSuffix("/kata.db-wal") })
             #expect(IDT.contains(db, "token.created") && IDT.contains(db, "token.revoked"), "token events are kept in the database")
         }
     }
@@ -549,18 +552,6 @@ private enum IDT {
                 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
     }
 
-    /// Every regular file under `dir`, recursively.
-    static func files(under dir: String) -> [String] {
-        guard let e = FileManager.default.enumerator(atPath: dir) else { return [] }
-        var out: [String] = []
-        while let rel = e.nextObject() as? String {
-            let p = dir + "/" + rel
-            var st = stat()
-            if lstat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG { out.append(p) }
-        }
-        return out.sorted()
-    }
-
     static func concat(_ paths: [String]) -> Data {
         paths.reduce(into: Data()) { $0.append(FileManager.default.contents(atPath: $1) ?? Data()) }
     }
@@ -571,7 +562,7 @@ private enum IDT {
 
     /// Files under `dir` whose bytes contain `needle`.
     static func filesContaining(_ needle: String, under dir: String) -> [String] {
-        files(under: dir).filter { contains(FileManager.default.contents(atPath: $0) ?? Data(), needle) }
+        Posix.files(under: dir).filter { contains(FileManager.default.contents(atPath: $0) ?? Data(), needle) }
     }
 
     // SHA-256 (FIPS 180-4), so the test needs no crypto library.

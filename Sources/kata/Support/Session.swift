@@ -44,14 +44,40 @@ final class Session {
     /// The API client, starting the local daemon first when it is the target and not running.
     func client() throws(ErrorEnvelope) -> KataClient {
         if let cachedClient { return cachedClient }
+        let target = try serverTarget().target
+        let c = try client(token: try storedToken(for: target).token)
+        cachedClient = c
+        return c
+    }
+
+    /// A client for this command's server carrying `token` (checked against the plain-HTTP guardrail),
+    /// starting the local daemon when it is the target and `startDaemon` is set.
+    func client(token: String?, startDaemon: Bool = true) throws(ErrorEnvelope) -> KataClient {
         let (target, local) = try serverTarget()
-        if local { try DaemonLauncher(home: home, env: env).ensureRunning() }
-        let token = Shared.Environment.value("KATA_AUTH_TOKEN", in: env)
+        if local && startDaemon { try DaemonLauncher(home: home, env: env).ensureRunning() }
         if token != nil { try checkTransport(target) }
         var c = KataClient(target: target, token: token)
         c.caFile = Shared.Environment.value("KATA_CA_FILE", in: env) ?? (try? WorkspaceFiles.localServer(from: cwd))??.caFile
-        cachedClient = c
         return c
+    }
+
+    /// Where the bearer token comes from (auth.md, "Token selection"): `KATA_AUTH_TOKEN`, else the
+    /// `credentials.toml` entry that `kata auth login` stored for this server URL, else none.
+    func storedToken(for target: ServerTarget) throws(ErrorEnvelope) -> (token: String?, source: String) {
+        if let t = Shared.Environment.value("KATA_AUTH_TOKEN", in: env) { return (t, "KATA_AUTH_TOKEN") }
+        if let entry = try credentials().servers[target.description] {
+            return (entry.token, "credentials.toml")
+        }
+        return (nil, "none")
+    }
+
+    /// `<KATA_HOME>/credentials.toml`, or a validation error naming it when it cannot be read.
+    func credentials() throws(ErrorEnvelope) -> Credentials {
+        do throws(ConfigProblem) {
+            return try Credentials.load(home: home)
+        } catch {
+            throw CLIError.validation(error.description, hint: "fix or delete the file, then run `kata auth login` again")
+        }
     }
 
     /// The project this command works on (see tracker.md, "Workspace binding").
@@ -113,14 +139,14 @@ final class Session {
 
     /// The plain-HTTP guardrail: a bearer token goes over `http://` only to loopback, `localhost` or a
     /// literal private IP, unless `KATA_ALLOW_INSECURE=1` or `[server].allow_insecure = true` opts in.
-    func checkTransport(_ target: ServerTarget) throws(ErrorEnvelope) {
+    func checkTransport(_ target: ServerTarget, sending what: String = "a bearer token") throws(ErrorEnvelope) {
         guard case .http(let host, _) = target else { return }
         if AddressClass.of(host: host) != .public { return }
         if let v = Shared.Environment.value("KATA_ALLOW_INSECURE", in: env), v == "1" || v.lowercased() == "true" { return }
         if (try? WorkspaceFiles.localServer(from: cwd))??.allowInsecure == true { return }
         throw ErrorEnvelope(
             status: 0, code: .insecureTransport,
-            message: "refusing to send a bearer token in clear to \(target): it is not a loopback or private address",
+            message: "refusing to send \(what) in clear to \(target): it is not a loopback or private address",
             hint: "use https://, an SSH tunnel, or opt in for this target with KATA_ALLOW_INSECURE=1 or [server] allow_insecure = true in .kata.local.toml")
     }
 }
