@@ -173,13 +173,13 @@ _kata-admin() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    config|status|tokens|users|help)
+    config|status|tokens|users|backup|restore|help)
         # Offer subcommand argument completions
         "_kata-admin_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'config status tokens users help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'config status tokens users backup restore help' -- "${cur}"))
         ;;
     esac
 }
@@ -387,6 +387,29 @@ _kata-admin_users_enable() {
 _kata-admin_users_passwd() {
     repeating_flags=()
     non_repeating_flags=(--password-stdin --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __kata-admin_offer_flags_options 1
+}
+
+_kata-admin_backup() {
+    repeating_flags=()
+    non_repeating_flags=(--force --json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--out)
+    __kata-admin_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--out')
+        return
+        ;;
+    esac
+}
+
+_kata-admin_restore() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
     repeating_options=()
     non_repeating_options=()
     __kata-admin_offer_flags_options 1

@@ -173,13 +173,13 @@ _kata() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    init|create|list|show|edit|comment|close|reopen|label|assign|unassign|delete|restore|purge|search|ready|events|projects|tokens|auth|whoami|health|version|daemon|help)
+    init|create|list|show|edit|comment|close|reopen|label|assign|unassign|delete|restore|purge|search|ready|events|projects|export|import|tokens|auth|whoami|health|version|daemon|help)
         # Offer subcommand argument completions
         "_kata_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'init create list show edit comment close reopen label assign unassign delete restore purge search ready events projects tokens auth whoami health version daemon help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'init create list show edit comment close reopen label assign unassign delete restore purge search ready events projects export import tokens auth whoami health version daemon help' -- "${cur}"))
         ;;
     esac
 }
@@ -802,6 +802,57 @@ _kata_projects_list() {
 _kata_projects_show() {
     repeating_flags=()
     non_repeating_flags=(--json --quiet --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--project --workspace --server --actor)
+    __kata_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--project')
+        return
+        ;;
+    '--workspace')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--actor')
+        return
+        ;;
+    esac
+}
+
+_kata_export() {
+    repeating_flags=()
+    non_repeating_flags=(--json --quiet --force --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--project --workspace --server --actor --out)
+    __kata_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--project')
+        return
+        ;;
+    '--workspace')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--actor')
+        return
+        ;;
+    '--out')
+        return
+        ;;
+    esac
+}
+
+_kata_import() {
+    repeating_flags=()
+    non_repeating_flags=(--json --quiet --merge --version -h --help)
     repeating_options=()
     non_repeating_options=(--project --workspace --server --actor)
     __kata_offer_flags_options 1

@@ -15,7 +15,7 @@ struct KataAdmin: ParsableCommand {
               kata-admin config check --config /etc/kata/config.toml
             """,
         version: KataVersion.string,
-        subcommands: [Config.self, Status.self, Tokens.self, Users.self])
+        subcommands: [Config.self, Status.self, Tokens.self, Users.self, Backup.self, Restore.self])
 
     /// Parses and runs, mapping usage errors to exit 2.
     static func main() {
@@ -38,6 +38,16 @@ struct KataAdmin: ParsableCommand {
 /// An exit with a given code after the output was printed.
 struct AdminExit: Error {
     let code: Int32
+
+    /// Prints a failure (its envelope as JSON, or the message and hint on stderr) and gives its exit.
+    static func reporting(_ error: ErrorEnvelope, json: Bool) -> AdminExit {
+        if json {
+            printJSON(error)
+        } else {
+            FileHandle.standardError.write(Data("kata-admin: \(error.error.message)\(error.error.hint.map { "\n  hint: \($0)" } ?? "")\n".utf8))
+        }
+        return AdminExit(code: error.exitCode.rawValue)
+    }
 }
 
 /// Prints a value as one line of JSON.

@@ -28,7 +28,7 @@ struct Kata: ParsableCommand {
         subcommands: [
             Init.self, Create.self, List.self, Show.self, Edit.self, Comment.self, Close.self, Reopen.self,
             Label.self, Assign.self, Unassign.self, Delete.self, Restore.self, Purge.self, Search.self, Ready.self,
-            Events.self, Projects.self, Tokens.self, Auth.self, WhoAmI.self, Health.self, Version.self, Daemon.self,
+            Events.self, Projects.self, Export.self, Import.self, Tokens.self, Auth.self, WhoAmI.self, Health.self, Version.self, Daemon.self,
         ])
 
     /// Parses and runs, mapping usage errors to exit 2 (the spec's exit-code table).

@@ -74,6 +74,7 @@ struct Katad: AsyncParsableCommand {
                 trustedActorHeader: config.proxy.trustedActorHeader.flatMap { $0.isEmpty ? nil : $0 },
                 trustedListeners: config.proxy.trustedProxyListeners.compactMap { try? ListenAddress.parse($0) }))
         services.sessionTTL = config.auth.sessionTTL
+        services.spoolDirectory = home.runDirectory
         logger.info("starting", metadata: ["version": "\(KataVersion.string)", "home": "\(home.root)", "pid": "\(getpid())"])
         let unixPaths = listeners.compactMap { a -> String? in
             if case .unix(let p) = a { return p }

@@ -148,6 +148,47 @@ public final class HTTPConnection {
         try stream.write(bytes)
     }
 
+    /// Sends one request whose body is the file open at `fd` (`length` bytes), read and sent in pieces
+    /// so a file of any size streams without being held in memory.
+    public func send(method: String, path: String, headers: [(String, String)], bodyFile fd: Int32, length: Int64) throws(TransportError) {
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nUser-Agent: kata/\(KataVersion.string)\r\n"
+        for (k, v) in headers { head += "\(k): \(v)\r\n" }
+        head += "Content-Length: \(length)\r\n\r\n"
+        try stream.write(Array(head.utf8))
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var sent: Int64 = 0
+        while sent < length {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { throw TransportError(message: "the file ended after \(sent) of \(length) bytes") }
+            try stream.write(Array(chunk[0..<n]))
+            sent += Int64(n)
+        }
+    }
+
+    /// Reads the body that follows a head already read with `readHead`, handing it to `sink` piece by
+    /// piece (chunked, sized, or up to the end of the connection).
+    public func readBody(headers: [(String, String)], _ sink: ([UInt8]) throws -> Void) throws {
+        func header(_ n: String) -> String? { headers.first { $0.0.lowercased() == n }?.1 }
+        if header("transfer-encoding")?.lowercased().contains("chunked") == true {
+            while let chunk = try readChunk() { try sink(chunk) }
+        } else if let lengthText = header("content-length"), var left = Int(lengthText) {
+            while left > 0 {
+                let piece = try readExactly(min(left, 1 << 20))
+                left -= piece.count
+                try sink(piece)
+            }
+        } else {
+            while true {
+                if position < buffer.count {
+                    try sink(Array(buffer[position...]))
+                    position = buffer.count
+                    compact()
+                }
+                if try fill() == nil { break }
+            }
+        }
+    }
+
     /// Reads the status line and headers.
     public func readHead() throws(TransportError) -> (status: Int, headers: [(String, String)]) {
         guard let statusLine = try readLine() else {

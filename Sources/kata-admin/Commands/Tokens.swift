@@ -14,12 +14,7 @@ struct Tokens: ParsableCommand {
         do throws(ErrorEnvelope) {
             try body(TokenAPI(client: client, base: "/admin/v1"))
         } catch {
-            if json {
-                printJSON(error)
-            } else {
-                FileHandle.standardError.write(Data("kata-admin: \(error.error.message)\(error.error.hint.map { "\n  hint: \($0)" } ?? "")\n".utf8))
-            }
-            throw AdminExit(code: error.exitCode.rawValue)
+            throw AdminExit.reporting(error, json: json)
         }
     }
 

@@ -16,4 +16,6 @@ struct APIServices: Sendable {
     var hasher = PasswordHasher()
     /// `[auth] session_ttl`: the lifetime of a login session, in seconds.
     var sessionTTL: Int64 = 720 * 3600
+    /// Where uploads (imports) are spooled before they are read: `<KATA_HOME>/run` (0700).
+    var spoolDirectory: String = NSTemporaryDirectory()
 }

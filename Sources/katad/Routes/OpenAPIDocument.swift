@@ -987,6 +987,45 @@ enum OpenAPIDocument {
         ],
         "type": "object"
       },
+      "ImportAnswer": {
+        "properties": {
+          "export_version": {
+            "type": "integer"
+          },
+          "imported": {
+            "additionalProperties": {
+              "format": "int64",
+              "type": "integer"
+            },
+            "description": "Rows inserted, by kind (`project`, `alias`, `issue`, `comment`, `label`, `link`, `event`, `purge_log`, `user`, `token`).",
+            "type": "object"
+          },
+          "instance_uid": {
+            "description": "The database's instance uid after the import (the file's, for an exact import).",
+            "type": "string"
+          },
+          "lines": {
+            "description": "Lines read, the header and the end line included.",
+            "type": "integer"
+          },
+          "mode": {
+            "description": "`exact`: into an empty database, ids and uids kept; `merge`: new ids beside existing data.",
+            "enum": [
+              "exact",
+              "merge"
+            ],
+            "type": "string"
+          }
+        },
+        "required": [
+          "mode",
+          "lines",
+          "export_version",
+          "instance_uid",
+          "imported"
+        ],
+        "type": "object"
+      },
       "InitProjectRequest": {
         "properties": {
           "actor": {
@@ -2143,6 +2182,40 @@ enum OpenAPIDocument {
         ]
       }
     },
+    "/api/v1/export": {
+      "get": {
+        "description": "Streamed (chunked), from one consistent snapshot. Line 1 is the header `{\"kind\":\"header\",\"export_version\":1,\"schema_version\":N,\"instance_uid\":…,\"auth\":bool}`, then `meta` lines, then `project`, `alias`, `issue`, `comment`, `label`, `link`, `event`, `purge_log` lines and, for an `admin` caller only, `user` and `token` lines (hashes only) and the hidden system project with its events; the last line is `{\"kind\":\"end\",\"lines\":N}`. Keys are sorted and every column is present: two exports of the same data are byte-identical. Any role may export.",
+        "operationId": "exportData",
+        "responses": {
+          "200": {
+            "content": {
+              "application/x-ndjson": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "description": "The export, one JSON object per line."
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "summary": "Export everything as JSONL",
+        "tags": [
+          "portability"
+        ]
+      }
+    },
     "/api/v1/health": {
       "get": {
         "description": "Database reachability, schema version, uptime, listeners and auth mode. No authentication, no secrets.",
@@ -2176,6 +2249,79 @@ enum OpenAPIDocument {
         "summary": "Health",
         "tags": [
           "system"
+        ]
+      }
+    },
+    "/api/v1/import": {
+      "post": {
+        "description": "Needs the role operator (admin when the file carries users, tokens or the system project). The body is streamed to a spool file (up to 4 GiB; the 1 MiB limit of other bodies does not apply), every line is checked, then all of it loads in one transaction. Without `merge` the database must hold no data (409 `conflict` otherwise). A bad line is 400 `validation` with `data.line` (the header is line 1) and `data.field`; nothing is imported.",
+        "operationId": "importData",
+        "parameters": [
+          {
+            "description": "Add the file's data beside existing data (new ids; uids and project names must be new).",
+            "in": "query",
+            "name": "merge",
+            "schema": {
+              "default": false,
+              "type": "boolean"
+            }
+          }
+        ],
+        "requestBody": {
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "string"
+              }
+            },
+            "application/x-ndjson": {
+              "schema": {
+                "type": "string"
+              }
+            }
+          },
+          "description": "A file written by `GET /api/v1/export`.",
+          "required": true
+        },
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ImportAnswer"
+                }
+              }
+            },
+            "description": "What was imported."
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "409": {
+            "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/PayloadTooLarge"
+          },
+          "415": {
+            "$ref": "#/components/responses/UnsupportedMediaType"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "default": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "summary": "Import a JSONL export",
+        "tags": [
+          "portability"
         ]
       }
     },
@@ -3913,6 +4059,10 @@ enum OpenAPIDocument {
     {
       "description": "Login sessions: exchange a password for a session token, and log out.",
       "name": "auth"
+    },
+    {
+      "description": "Export and import of all data as JSONL.",
+      "name": "portability"
     }
   ]
 }

@@ -53,6 +53,7 @@ struct DaemonServer {
         TokenRoutes.addWhoAmI(to: router, s)
         UserRoutes.add(to: router.group("api/v1"), s)
         AuthRoutes.add(to: router, s)
+        PortabilityRoutes.add(to: router, s)
         return router
     }
 
@@ -66,6 +67,7 @@ struct DaemonServer {
         AdminRoutes.add(to: router, s)
         TokenRoutes.add(to: router.group("admin/v1"), s)
         UserRoutes.add(to: router.group("admin/v1"), s)
+        BackupRoutes.add(to: router, s)
         return router
     }
 

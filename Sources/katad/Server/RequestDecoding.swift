@@ -62,6 +62,16 @@ enum RequestDecoding {
         return v
     }
 
+    /// A boolean query parameter (`true`/`false`/`1`/`0`; absent is false), or 400 naming it.
+    static func flag(_ request: Request, _ name: String) throws -> Bool {
+        guard let raw = request.uri.queryParameters[Substring(name)] else { return false }
+        switch raw.lowercased() {
+        case "true", "1", "": return true
+        case "false", "0": return false
+        default: throw KataError.validation(name, "must be true or false (got \"\(raw)\")")
+        }
+    }
+
     /// A `limit` parameter: 1...max, default `value`.
     static func limit(_ request: Request, default value: Int, max: Int) throws -> Int {
         let v = try nonNegative(request, "limit", default: Int64(value))

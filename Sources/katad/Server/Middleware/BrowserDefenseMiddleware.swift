@@ -12,7 +12,9 @@ struct BrowserDefenseMiddleware<Context: RequestContext>: RouterMiddleware {
                 403, .originForbidden, "requests from browsers (Origin: \(origin)) are refused",
                 hint: "call the API from kata or another non-browser client")
         }
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > RequestLimits.maxBody {
+        // An import streams a JSONL file of any size (PortabilityRoutes bounds it); every other body is JSON ≤ 1 MiB.
+        let isImport = request.uri.path == PortabilityRoutes.importPath
+        if !isImport, let length = request.headers[.contentLength].flatMap({ Int($0) }), length > RequestLimits.maxBody {
             throw KataError(413, .payloadTooLarge, "the request body is \(length) bytes; the limit is \(RequestLimits.maxBody) bytes (1 MiB)")
         }
         let hasBody =
@@ -21,7 +23,7 @@ struct BrowserDefenseMiddleware<Context: RequestContext>: RouterMiddleware {
         if hasBody, [.post, .put, .patch, .delete].contains(request.method) {
             let type = request.headers[.contentType]?.lowercased() ?? ""
             let base = type.split(separator: ";").first.map { Validation.trimmed(String($0)) } ?? ""
-            if base != "application/json" {
+            if base != "application/json" && !(isImport && base == "application/x-ndjson") {
                 throw KataError(
                     415, .unsupportedMediaType,
                     type.isEmpty ? "the request body has no Content-Type" : "Content-Type \(type) is not accepted",
