@@ -129,7 +129,10 @@ enum IssueRoutes {
             }
             f.status = status
         }
-        f.labels = q.getAll("label").map { String($0) }
+        f.labels = Array(Set(q.getAll("label").map { String($0) })).sorted()
+        if f.labels.count > IssueFilter.maxLabels {
+            throw KataError.validation("label", "at most \(IssueFilter.maxLabels) labels in one filter (got \(f.labels.count))")
+        }
         for l in f.labels where !Validation.isValidLabel(l) {
             throw KataError.validation("label", "\"\(l)\" is not a valid label: use 1-64 characters of a-z 0-9 . _ : -")
         }

@@ -7,7 +7,17 @@ import Shared
 enum RequestDecoding {
     /// Decodes a JSON body (an empty body decodes as `{}`).
     static func body<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
-        let buffer = try await request.body.collect(upTo: RequestLimits.maxBody)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: RequestLimits.maxBody)
+        } catch let e as HTTPResponseError {
+            throw e  // 413 and the like keep their status
+        } catch {
+            // The client stopped sending before the end of its declared body.
+            throw KataError(
+                400, .validation, "the request body ended before its declared length", hint: "send the whole body, or a correct Content-Length",
+                data: ["field": "body"])
+        }
         var data = Data(buffer.readableBytesView)
         if data.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 }) { data = Data("{}".utf8) }
         do {

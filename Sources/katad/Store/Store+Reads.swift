@@ -3,6 +3,8 @@ import Shared
 
 /// Filters of `GET …/issues` and `GET /issues`.
 struct IssueFilter: Sendable {
+    /// The most labels one list filter may name (each is a condition of the query).
+    static let maxLabels = 20
     enum Status: String, Sendable { case open, closed, all }
     var projectIds: [Int64] = []
     var status: Status = .open
