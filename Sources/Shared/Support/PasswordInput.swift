@@ -22,16 +22,18 @@ public enum PasswordInput {
 
     /// Prompts on standard error and reads one line from the terminal with echo turned off.
     public static func prompt(_ label: String) -> String? {
-        FileHandle.standardError.write(Data(label.utf8))
+        // Echo goes off before the prompt appears, so a password typed (or sent) the moment the prompt
+        // shows is never echoed; TCSANOW keeps what was typed ahead (TCSAFLUSH would drop it).
         var saved = termios()
         let haveTerminal = tcgetattr(STDIN_FILENO, &saved) == 0
         if haveTerminal {
             var quiet = saved
             quiet.c_lflag &= ~tcflag_t(ECHO)
-            tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet)
+            tcsetattr(STDIN_FILENO, TCSANOW, &quiet)
         }
+        FileHandle.standardError.write(Data(label.utf8))
         defer {
-            if haveTerminal { tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved) }
+            if haveTerminal { tcsetattr(STDIN_FILENO, TCSANOW, &saved) }
             FileHandle.standardError.write(Data("\n".utf8))
         }
         return readLine(strippingNewline: true)

@@ -116,7 +116,10 @@ struct Auth: ParsableCommand {
             let password: String
             if passwordStdin {
                 password = PasswordInput.fromStandardInput()
-            } else if PasswordInput.canPrompt, let typed = PasswordInput.prompt("Password for \(username): ") {
+            } else if PasswordInput.canPrompt {
+                guard let typed = PasswordInput.prompt("Password for \(username): "), !typed.isEmpty else {
+                    throw CLIError.usage("no password given", hint: "type the password at the prompt, or pass --password-stdin")
+                }
                 password = typed
             } else {
                 throw CLIError.usage(
