@@ -63,6 +63,26 @@ struct GeneratedFilesTests {
         }
     }
 
+    /// operations.md via issue 8: every command's help says what it does, with an example.
+    @Test("every command and group has an abstract and an example")
+    func everyCommandHasAnExample() throws {
+        for page in Self.manPages {
+            let program = try GeneratedFiles.binary(page.program)
+            let run = try GeneratedFiles.run(program, ["--experimental-dump-help"])
+            try #require(run.status == 0)
+            let dump = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+            let root = try #require(dump?["command"] as? [String: Any])
+            var lacking: [String] = []
+            GeneratedFiles.walk(root, path: page.program) { path, command, _ in
+                guard (command["shouldDisplay"] as? Bool ?? true), (command["commandName"] as? String) != "help" else { return }
+                let abstract = command["abstract"] as? String ?? ""
+                let discussion = command["discussion"] as? String ?? ""
+                if abstract.isEmpty || !(discussion + abstract).contains("Example") { lacking.append(path) }
+            }
+            #expect(lacking.isEmpty, "commands without an abstract and an example in their help: \(lacking)")
+        }
+    }
+
     @Test("man pages cover every command, option and help text")
     func manPagesCoverHelp() throws {
         for page in Self.manPages {

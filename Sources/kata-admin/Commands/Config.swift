@@ -5,7 +5,8 @@ import Shared
 /// `kata-admin config check|show`.
 struct Config: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check or show the daemon's configuration.", subcommands: [Check.self, Show.self])
+        abstract: "Check or show the daemon's configuration.",
+        discussion: "Example: kata-admin config check --config /srv/kata/config.toml", subcommands: [Check.self, Show.self])
 
     /// The problems as the JSON output lists them.
     struct Item: Codable {

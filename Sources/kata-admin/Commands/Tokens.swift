@@ -5,7 +5,8 @@ import Shared
 /// `kata-admin tokens create|list|revoke` through the admin socket.
 struct Tokens: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Mint, list and revoke identity tokens through the admin socket.", subcommands: [Create.self, List.self, Revoke.self])
+        abstract: "Mint, list and revoke identity tokens through the admin socket.",
+        discussion: "Example: kata-admin tokens create --actor ci --name pipeline --role user", subcommands: [Create.self, List.self, Revoke.self])
 
     /// Runs a call on the admin socket, printing errors and mapping exit codes.
     static func call(json: Bool, _ body: (TokenAPI) throws(ErrorEnvelope) -> Void) throws {

@@ -6,6 +6,7 @@ import Shared
 struct Daemon: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run, stop, inspect the local katad of this KATA_HOME.",
+        discussion: "Example: kata daemon status --json",
         subcommands: [Start.self, Stop.self, Status.self, Logs.self])
 
     struct StatusAnswer: Codable {

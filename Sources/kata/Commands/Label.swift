@@ -4,7 +4,8 @@ import Shared
 /// `kata label add|rm`.
 struct Label: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Add or remove labels (1-64 characters of a-z 0-9 . _ : -).", subcommands: [Add.self, Remove.self])
+        abstract: "Add or remove labels (1-64 characters of a-z 0-9 . _ : -).",
+        discussion: "Example: kata label add 12 bug area:ui && kata label rm 12 area:ui", subcommands: [Add.self, Remove.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add labels.", discussion: "Example: kata label add 12 bug area:ui")

@@ -4,7 +4,8 @@ import Shared
 /// `kata projects list|show`.
 struct Projects: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Projects with their aliases and counts.", subcommands: [ListProjects.self, ShowProject.self])
+        abstract: "Projects with their aliases and counts.", discussion: "Example: kata projects list --json",
+        subcommands: [ListProjects.self, ShowProject.self])
 
     struct ListProjects: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List projects.", discussion: "Example: kata projects list")

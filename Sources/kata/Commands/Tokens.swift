@@ -4,7 +4,8 @@ import Shared
 /// `kata tokens create|list|revoke`: DB-backed identity tokens (needs the bootstrap token, an admin token, or local use).
 struct Tokens: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Mint, list and revoke DB-backed identity tokens.", subcommands: [Create.self, List.self, Revoke.self])
+        abstract: "Mint, list and revoke DB-backed identity tokens.",
+        discussion: "Example: kata tokens create --actor alice --name laptop && kata tokens list", subcommands: [Create.self, List.self, Revoke.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
