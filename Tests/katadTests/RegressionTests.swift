@@ -25,4 +25,37 @@ struct RegressionTests {
             try expectEnvelope(cross, status: 400, code: "validation")
         }
     }
+
+    /// A create with 100,000 labels (under 1 MiB) took seconds and was accepted. Now an issue carries
+    /// at most `IssueRules.maxLabels` labels, whether given at once or added later.
+    @Test func anIssueCarriesAtMostAHundredLabels() async throws {
+        let f = try await Fixture.make()
+        let many = (0...IssueRules.maxLabels).map { "l\($0)" }
+        await #expect(throws: KataError.self) { () async throws in try await f.create("Too many", labels: many) }
+        let issue = try await f.create("Almost full", labels: Array(many.prefix(IssueRules.maxLabels - 1)))
+        _ = try await f.store.addLabels(projectId: f.pid, ref: "\(issue.number)", labels: ["one-more"], actor: "a")
+        let before = try await f.snapshot()
+        do {
+            _ = try await f.store.addLabels(projectId: f.pid, ref: "\(issue.number)", labels: ["x1", "x2"], actor: "a")
+            Issue.record("the 101st label was added")
+        } catch let e as KataError {
+            #expect(e.envelope.error.data?["field"] == "labels" && e.envelope.error.message.contains("\(IssueRules.maxLabels)"))
+        }
+        #expect(try await f.snapshot() == before, "the refused add changed nothing")
+    }
+
+    /// One 30 MiB line of garbage took 38 s to be refused. A line over 16 MiB is refused as soon as it
+    /// is seen.
+    @Test func anImportLineOverSixteenMebibytesIsRefusedAtOnce() async throws {
+        let path = NSTemporaryDirectory() + "kata-long-line-\(ULID().string).jsonl"
+        try Data(repeating: UInt8(ascii: "{"), count: 17 << 20).write(to: URL(fileURLWithPath: path))
+        defer { unlink(path) }
+        let store = try Store.inMemory()
+        do {
+            _ = try await store.importFile(path: path, merge: false, callerRole: .admin)
+            Issue.record("a 17 MiB line was accepted")
+        } catch let e as KataError {
+            #expect(e.envelope.error.message.contains("over 16 MiB") && e.envelope.error.data?["line"] == .int(1), "\(e.envelope.error.message)")
+        }
+    }
 }

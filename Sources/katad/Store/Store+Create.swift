@@ -111,8 +111,15 @@ enum IssueRules {
                 "labels", "\"\(l)\" is not a valid label: use 1-64 characters of a-z 0-9 . _ : -",
                 hint: "for example: bug, area:ui, p1")
         }
-        return Array(Set(labels)).sorted()
+        let distinct = Array(Set(labels)).sorted()
+        if distinct.count > maxLabels {
+            throw KataError.validation("labels", "at most \(maxLabels) labels on an issue (got \(distinct.count))")
+        }
+        return distinct
     }
+
+    /// The most labels one issue may carry: bounds the work and the size of one request.
+    static let maxLabels = 100
 
     /// An owner or actor name: trimmed, non-blank, at most 200 characters.
     static func validateActorName(_ name: String, field: String) throws -> String {

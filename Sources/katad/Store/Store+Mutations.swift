@@ -167,6 +167,10 @@ extension Store {
                 if db.changesCount > 0 { added.append(label) }
             }
             guard !added.isEmpty else { return try Store.unchanged(db, issue) }
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM issue_labels WHERE issue_id = ?", arguments: [issue.id]) ?? 0
+            if total > IssueRules.maxLabels {
+                throw KataError.validation("labels", "at most \(IssueRules.maxLabels) labels on an issue (this would make \(total))")
+            }
             let event = try EventRow.append(
                 db, &sink, type: "issue.labeled", actor: actor, issue: issue, payload: ["labels": .array(added.map { .string($0) })], at: now)
             return MutationAnswer(issue: try Store.touch(db, issue).wire(db), event: event, changed: true)

@@ -8,6 +8,8 @@ struct JSONLReader: ~Copyable {
     private var start = 0
     private var eof = false
     private(set) var lineNumber = 0
+    /// The longest line read (an issue's body is at most 1 MiB; a line has a few of those at worst).
+    static let maxLine = 16 << 20
 
     init(path: String) throws {
         fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -18,13 +20,15 @@ struct JSONLReader: ~Copyable {
 
     /// The next line (without its newline), or nil at the end of the file.
     mutating func next() throws -> [UInt8]? {
+        var scanned = start  // bytes before this hold no newline of the current line
         while true {
-            if let nl = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            if let nl = buffer[scanned...].firstIndex(of: UInt8(ascii: "\n")) {
                 let line = Array(buffer[start..<nl])
                 start = nl + 1
                 lineNumber += 1
                 return line
             }
+            scanned = buffer.count
             if eof {
                 guard start < buffer.count else { return nil }
                 let line = Array(buffer[start...])
@@ -34,7 +38,11 @@ struct JSONLReader: ~Copyable {
             }
             if start > 0 {
                 buffer.removeSubrange(0..<start)
+                scanned -= start
                 start = 0
+            }
+            if buffer.count > Self.maxLine {
+                throw ImportProblem.at(lineNumber + 1, nil, "the line is over \(Self.maxLine >> 20) MiB: not a line of a kata export")
             }
             var chunk = [UInt8](repeating: 0, count: 1 << 20)
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
