@@ -29,7 +29,6 @@ let app = Application(
     server: .http1(configuration: .init(idleTimeout: .seconds(120))),
     configuration: ApplicationConfiguration(address: address, serverName: nil),
     onServerRunning: { _ in
-        print("listening")
-        fflush(stdout)
+        FileHandle.standardOutput.write(Data("listening\n".utf8))
     })
 try await app.runService()
