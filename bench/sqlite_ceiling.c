@@ -5,6 +5,7 @@
 // katad writes through GRDB's single writer.
 //
 //   sqlite_ceiling DBPATH [SECONDS]
+//   sqlite_ceiling --seed KATA_DB PROJECT_ID COUNT   (fills katad's own database, see seed())
 //
 // Prints one line of JSON: tx, duration_s, tx_per_s, p50_ms, p99_ms.
 #define _GNU_SOURCE
@@ -74,7 +75,76 @@ static int cmp64(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+// --seed: fills an existing katad database (its own schema) with COUNT issues of project PID, each with
+// its FTS row and issue.created event, 5,000 per transaction. Used by bench/run to reach 100,000 issues
+// in seconds; the API path is measured separately.
+static int seed(const char *path, long pid, long count) {
+    sqlite3 *db;
+    check(sqlite3_open(path, &db), db, "open");
+    sqlite3_busy_timeout(db, 30000);
+    check(sqlite3_exec(db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", 0, 0, 0), db, "pragmas");
+    sqlite3_stmt *sel, *ins, *fts, *ev;
+    check(sqlite3_prepare_v2(db, "SELECT next_issue_number, name FROM projects WHERE id = ?", -1, &sel, 0), db, "prepare");
+    check(sqlite3_prepare_v2(db,
+              "INSERT INTO issues(uid, project_id, number, short_id, title, body, status, owner, author, created_at, updated_at)"
+              " VALUES (?, ?, ?, ?, ?, 'seeded for the benchmark', 'open', NULL, 'bench', ?, ?)", -1, &ins, 0), db, "prepare");
+    check(sqlite3_prepare_v2(db, "INSERT INTO issue_fts(rowid, title, body, comments) VALUES (?, ?, 'seeded for the benchmark', '')", -1, &fts, 0), db, "prepare");
+    check(sqlite3_prepare_v2(db,
+              "INSERT INTO events(uid, type, actor, project_id, project_name, issue_uid, issue_number, payload, created_at)"
+              " VALUES (?, 'issue.created', 'bench', ?, ?, ?, ?, ?, ?)", -1, &ev, 0), db, "prepare");
+    check(sqlite3_exec(db, "BEGIN IMMEDIATE", 0, 0, 0), db, "begin");
+    sqlite3_bind_int64(sel, 1, pid);
+    if (sqlite3_step(sel) != SQLITE_ROW) { fprintf(stderr, "sqlite_ceiling: no project %ld\n", pid); return 1; }
+    long first = sqlite3_column_int64(sel, 0);
+    char pname[256];
+    snprintf(pname, sizeof pname, "%s", (const char *)sqlite3_column_text(sel, 1));
+    sqlite3_reset(sel);
+    uint64_t rng = 0x9E3779B97F4A7C15ull ^ mono();
+    char uid[32], euid[32], now[32], title[128], words[96], payload[256], shortid[16];
+    for (long k = 0; k < count; k++) {
+        long number = first + k;
+        ulid(&rng, uid);
+        for (int i = 0; i < 8; i++) shortid[i] = uid[18 + i] | 0x20;  // 8 characters: unique enough among 10^5
+        shortid[8] = 0;
+        stamp(now);
+        vocab_words(&rng, words);
+        snprintf(title, sizeof title, "%s %ld", words, number);
+        sqlite3_bind_text(ins, 1, uid, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 2, pid);
+        sqlite3_bind_int64(ins, 3, number);
+        sqlite3_bind_text(ins, 4, shortid, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 5, title, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 6, now, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 7, now, -1, SQLITE_STATIC);
+        check(sqlite3_step(ins), db, "insert issue"); sqlite3_reset(ins);
+        sqlite3_int64 id = sqlite3_last_insert_rowid(db);
+        sqlite3_bind_int64(fts, 1, id);
+        sqlite3_bind_text(fts, 2, title, -1, SQLITE_STATIC);
+        check(sqlite3_step(fts), db, "insert fts"); sqlite3_reset(fts);
+        ulid(&rng, euid);
+        snprintf(payload, sizeof payload, "{\"labels\":[],\"owner\":null,\"title\":\"%s\"}", title);
+        sqlite3_bind_text(ev, 1, euid, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ev, 2, pid);
+        sqlite3_bind_text(ev, 3, pname, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ev, 4, uid, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ev, 5, number);
+        sqlite3_bind_text(ev, 6, payload, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ev, 7, now, -1, SQLITE_STATIC);
+        check(sqlite3_step(ev), db, "insert event"); sqlite3_reset(ev);
+        if ((k + 1) % 5000 == 0 || k + 1 == count) {
+            char sql[128];
+            snprintf(sql, sizeof sql, "UPDATE projects SET next_issue_number = %ld WHERE id = %ld", number + 1, pid);
+            check(sqlite3_exec(db, sql, 0, 0, 0), db, "bump");
+            check(sqlite3_exec(db, "COMMIT", 0, 0, 0), db, "commit");
+            if (k + 1 < count) check(sqlite3_exec(db, "BEGIN IMMEDIATE", 0, 0, 0), db, "begin");
+        }
+    }
+    sqlite3_close(db);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 5 && !strcmp(argv[1], "--seed")) return seed(argv[2], atol(argv[3]), atol(argv[4]));
     if (argc < 2) { fprintf(stderr, "usage: sqlite_ceiling DBPATH [SECONDS]\n"); return 2; }
     double secs = argc > 2 ? atof(argv[2]) : 5;
     sqlite3 *db;
