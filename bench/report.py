@@ -122,7 +122,7 @@ if ri:
 if rb:
     v = rb["rss_kb"] * 1024 / 1e6
     fig(f"daemon RSS {big_note}", v, "MB", goal="≤ 120 MB", met=v <= 120,
-        note=f"peak so far (VmHWM, seeding included) {rb['hwm_kb'] * 1024 / 1e6:.1f} MB")
+        note=f"peak so far (VmHWM) {rb['hwm_kb'] * 1024 / 1e6:.1f} MB")
 rs, re_ = load("rss_sse"), load("rss_end")
 if rs:
     fig("  daemon RSS with the SSE subscribers connected", rs["rss_kb"] * 1024 / 1e6, "MB")
