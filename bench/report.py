@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Turns the raw measurements of one bench/run into figure lines and bench/results/<stamp>.json.
+
+    report.py RAW_DIR OUT_JSON
+
+Each line: name, value, the ceiling measured in the same run, the ratio, the goal, and MET / NOT MET
+(or "info" for figures without a goal, "skipped (...)" for figures this run did not measure).
+"""
+import json
+import os
+import sys
+
+raw_dir, out_path = sys.argv[1], sys.argv[2]
+
+
+def load(name):
+    p = os.path.join(raw_dir, name + ".json")
+    try:
+        with open(p) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+machine = load("machine") or {}
+issues = load("issues") or {}
+quick = machine.get("mode") == "quick"
+figures = []
+
+
+def fig(name, value, unit, ceiling=None, cunit="", ratio=None, goal="—", met=None, note=""):
+    figures.append(dict(name=name, value=value, unit=unit, ceiling=ceiling, ceiling_unit=cunit, ratio=ratio,
+                        goal=goal, met=met, note=note))
+
+
+def skipped(name, why):
+    figures.append(dict(name=name, value=None, unit="", ceiling=None, ceiling_unit="", ratio=None, goal="—",
+                        met=None, note=f"skipped ({why})"))
+
+
+sq = load("sqlite_ceiling")
+for tr in ("tcp", "unix"):
+    c = load(f"creates_{tr}")
+    if c and sq:
+        r = c["rps"] / sq["tx_per_s"]
+        fig(f"creates/s, 16 clients, {tr}", c["rps"], "req/s", sq["tx_per_s"], "tx/s (SQLite)", r, "≥ 100 %", r >= 1.0,
+            f"non-2xx {c['non2xx']}, errors {c['errors']}")
+    else:
+        skipped(f"creates/s, 16 clients, {tr}", "no data")
+if sq:
+    fig("  SQLite ceiling latency", sq["p50_ms"], "ms p50", note=f"p99 {sq['p99_ms']:.2f} ms, {sq['tx']} tx")
+
+for tr in ("tcp", "unix"):
+    rd, ce = load(f"reads_{tr}"), load(f"ceiling_http_{tr}")
+    if rd and ce:
+        r = rd["rps"] / ce["rps"]
+        fig(f"reads/s (GET one issue), 16 clients, {tr}", rd["rps"], "req/s", ce["rps"], "req/s (Hummingbird constant)", r,
+            "≥ 70 %", r >= 0.70, f"non-2xx {rd['non2xx']}")
+    elif rd:
+        fig(f"reads/s (GET one issue), 16 clients, {tr}", rd["rps"], "req/s", note="no HTTP ceiling for this transport")
+    else:
+        skipped(f"reads/s, {tr}", "no data")
+
+for kind in ("create", "read"):
+    for tr in ("tcp", "unix"):
+        h = load(f"{kind}_half_{tr}")
+        if not h:
+            skipped(f"{kind} latency at half of peak, {tr}", "no data")
+            continue
+        fig(f"{kind} p99 at half of peak ({h['target_rate']:.0f}/s), {tr}", h["p99_ms"], "ms", goal="p99 ≤ 10 ms",
+            met=h["p99_ms"] <= 10 and h["rps"] >= 0.9 * h["target_rate"], note=f"p50 {h['p50_ms']:.2f} ms, got {h['rps']:.0f}/s, non-2xx {h['non2xx']}")
+
+for name, key in (("kata create", "cli_create"), ("kata list", "cli_list")):
+    t = load(key)
+    if not t:
+        skipped(f"{name} end to end", "no data")
+        continue
+    k, c = t["cmds"][0], t["cmds"][1]
+    r = k["median_ms"] / c["median_ms"]
+    note = f"median of {t['runs']} after {t['warmups']} warm-ups; failures kata {k['failures']} curl {c['failures']}"
+    if len(t["cmds"]) > 2:
+        note += f"; `true` {t['cmds'][2]['median_ms']:.2f} ms"
+    fig(f"{name} end to end", k["median_ms"], "ms", c["median_ms"], "ms (curl)", r, "≤ 1.5×", r <= 1.5, note)
+
+n = issues.get("issues", 0)
+seed = load("seed")
+if seed:
+    fig("  seeding straight into kata.db (SQLite, 5,000 per tx)", seed["issues"] / max(seed["seconds"], 0.001), "issues/s",
+        note=f"{seed['issues']} issues in {seed['seconds']:.1f} s")
+big_note = f"at {n} issues" + (" (quick: 10,000, not 100,000)" if quick else "")
+for label, key in (("list first page", "list_big"), ("search (one word)", "search_big"), ("ready", "ready_big")):
+    d = load(key)
+    if not d:
+        skipped(f"{label} {big_note}", "no data")
+        continue
+    fig(f"{label} p50, {big_note}", d["p50_ms"], "ms", goal="p50 ≤ 5 ms", met=d["p50_ms"] <= 5,
+        note=f"p99 {d['p99_ms']:.2f} ms, {d['rps']:.0f}/s on 1 connection, non-2xx {d['non2xx']}")
+
+sse, w = load("sse"), load("sse_writer")
+if sse and w:
+    created = w["status"].get("201", 0)
+    complete = sse["min_frames_per_sub"] >= created and sse["connected"] == sse["subscribers"] and created > 0
+    held = w["rps"] >= 0.95 * w["target_rate"]
+    fig(f"SSE lag p99, {sse['connected']} subscribers, writer {w['rps']:.0f} of {w['target_rate']:.0f} ev/s", sse["lag_p99_ms"], "ms",
+        goal="lag p99 ≤ 50 ms", met=sse["lag_p99_ms"] <= 50 and complete and held,
+        note=f"p50 {sse['lag_p50_ms']:.1f} ms, max {sse['lag_max_ms']:.0f} ms; every subscriber got all {created} events: "
+             f"{'yes' if complete else 'no'}; writer held its rate: {'yes' if held else 'no'}")
+    fig("SSE events delivered/s (all subscribers)", sse["frames_per_s"], "frames/s",
+        note=f"{sse['frames']} frames; per subscriber {sse['min_frames_per_sub']}..{sse['max_frames_per_sub']}, writer created {created}")
+else:
+    skipped("SSE", "no data")
+
+cb, cu = load("creates_big"), load("creates_unix")
+if cb and cu:
+    fig(f"  creates/s through the API {big_note}, unix", cb["rps"], "req/s", cu["rps"], "req/s (near-empty table)",
+        cb["rps"] / cu["rps"], note=f"p99 {cb['p99_ms']:.0f} ms, non-2xx {cb['non2xx']}")
+
+ri, rb = load("rss_idle"), load("rss_big")
+if ri:
+    v = ri["rss_kb"] * 1024 / 1e6
+    fig("daemon RSS idle", v, "MB", goal="≤ 40 MB", met=v <= 40, note=f"peak (VmHWM) {ri['hwm_kb'] * 1024 / 1e6:.1f} MB")
+if rb:
+    v = rb["rss_kb"] * 1024 / 1e6
+    fig(f"daemon RSS {big_note}", v, "MB", goal="≤ 120 MB", met=v <= 120,
+        note=f"peak so far (VmHWM) {rb['hwm_kb'] * 1024 / 1e6:.1f} MB")
+rs, re_ = load("rss_sse"), load("rss_end")
+if rs:
+    fig("  daemon RSS with the SSE subscribers connected", rs["rss_kb"] * 1024 / 1e6, "MB")
+if re_:
+    fig("  daemon peak RSS over the whole run", re_["hwm_kb"] * 1024 / 1e6, "MB", note="VmHWM")
+
+lg = load("login")
+if lg:
+    fig("login (POST /auth/login) p50", lg["p50_ms"], "ms", note=f"p99 {lg['p99_ms']:.1f} ms, {lg['requests']} sequential logins, "
+        f"non-2xx {lg['non2xx']}; argon2id ~50 ms by design")
+rb0, rb1, lb = load("reads_before_logins"), load("reads_during_logins"), load("login_burst")
+if rb0 and rb1:
+    r = rb1["rps"] / rb0["rps"]
+    fig("reads/s during a burst of logins (4 clients logging in)", rb1["rps"], "req/s", rb0["rps"], "req/s (no logins)", r,
+        note=(f"logins {lb['rps']:.1f}/s, login p99 {lb['p99_ms']:.0f} ms; " if lb else "") + f"read p99 {rb1['p99_ms']:.1f} ms vs {rb0['p99_ms']:.1f} ms")
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}"
+
+
+print()
+print(f"kata bench ({machine.get('mode')}), git {machine.get('git')}, {machine.get('nproc')} cores, "
+      f"load average at start {', '.join(f'{x:.2f}' for x in machine.get('loadavg_start', []))}, SQLite {machine.get('sqlite')}")
+for f in figures:
+    if f["note"].startswith("skipped"):
+        print(f"{f['name']}  {f['note']}")
+        continue
+    status = "info" if f["met"] is None else ("MET" if f["met"] else "NOT MET")
+    ceiling = f"ceiling {fmt(f['ceiling'])} {f['ceiling_unit']}" if f["ceiling"] is not None else "ceiling —"
+    ratio = f"{f['ratio'] * 100:.0f} %" if f["ratio"] is not None else "—"
+    value = f"{fmt(f['value'])} {f['unit']}"
+    print(f"{f['name']:<60}  {value:>16}  {ceiling:<40}  {ratio:>6}  {f['goal']:<16}  {status}"
+          + (f"  ({f['note']})" if f["note"] else ""))
+el = load("elapsed")
+if el:
+    print(f"total {el['seconds']} s")
+
+raw = {name[:-5]: load(name[:-5]) for name in sorted(os.listdir(raw_dir)) if name.endswith(".json")}
+with open(out_path, "w") as f:
+    json.dump({"machine": machine, "figures": figures, "raw": raw}, f, indent=1)
+print(f"results: {out_path}")
