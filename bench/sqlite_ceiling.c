@@ -86,8 +86,8 @@ static int seed(const char *path, long pid, long count) {
     sqlite3_stmt *sel, *ins, *fts, *ev;
     check(sqlite3_prepare_v2(db, "SELECT next_issue_number, name FROM projects WHERE id = ?", -1, &sel, 0), db, "prepare");
     check(sqlite3_prepare_v2(db,
-              "INSERT INTO issues(uid, project_id, number, short_id, title, body, status, owner, author, created_at, updated_at)"
-              " VALUES (?, ?, ?, ?, ?, 'seeded for the benchmark', 'open', NULL, 'bench', ?, ?)", -1, &ins, 0), db, "prepare");
+              "INSERT INTO issues(uid, project_id, number, short_id, title, body, status, owner, author, created_at, updated_at, uid_rev)"
+              " VALUES (?, ?, ?, ?, ?, 'seeded for the benchmark', 'open', NULL, 'bench', ?, ?, ?)", -1, &ins, 0), db, "prepare");
     check(sqlite3_prepare_v2(db, "INSERT INTO issue_fts(rowid, title, body, comments) VALUES (?, ?, 'seeded for the benchmark', '')", -1, &fts, 0), db, "prepare");
     check(sqlite3_prepare_v2(db,
               "INSERT INTO events(uid, type, actor, project_id, project_name, issue_uid, issue_number, payload, created_at)"
@@ -116,6 +116,11 @@ static int seed(const char *path, long pid, long count) {
         sqlite3_bind_text(ins, 5, title, -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 6, now, -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 7, now, -1, SQLITE_STATIC);
+        char rev[32];  // katad's uid_rev: the uid reversed, for indexed short-id lookups
+        size_t ul = strlen(uid);
+        for (size_t i = 0; i < ul; i++) rev[i] = uid[ul - 1 - i];
+        rev[ul] = 0;
+        sqlite3_bind_text(ins, 8, rev, -1, SQLITE_TRANSIENT);
         check(sqlite3_step(ins), db, "insert issue"); sqlite3_reset(ins);
         sqlite3_int64 id = sqlite3_last_insert_rowid(db);
         sqlite3_bind_int64(fts, 1, id);

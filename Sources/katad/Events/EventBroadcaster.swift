@@ -1,9 +1,34 @@
+import NIOCore
 import Shared
 import Synchronization
 
+/// An event with its SSE frame, encoded once however many subscribers receive it.
+struct EncodedEvent: Sendable {
+    let event: Event
+    let frame: ByteBuffer
+    var id: Int64 { event.id }
+    var type: String { event.type }
+
+    init(_ event: Event) {
+        self.event = event
+        frame = SSEFrame.event(event)
+    }
+}
+
+/// Server-sent event frames.
+enum SSEFrame {
+    static func event(_ e: Event) -> ByteBuffer {
+        ByteBuffer(string: "id: \(e.id)\nevent: \(e.type)\ndata: \(KataJSON.line(e))\n\n")
+    }
+
+    static func reset(_ cursor: Int64) -> ByteBuffer {
+        ByteBuffer(string: "id: \(cursor)\nevent: sync.reset_required\ndata: {\"cursor\":\(cursor),\"reset_required\":true}\n\n")
+    }
+}
+
 /// What a stream subscriber receives.
 enum StreamItem: Sendable {
-    case events([Event])
+    case events([EncodedEvent])
     case reset(projectId: Int64, cursor: Int64)
     case keepalive
 }
@@ -58,12 +83,14 @@ final class EventBroadcaster: Sendable {
     /// Delivers committed events (and a purge's reset notice) to every matching subscriber.
     func publish(_ events: [Event], purge: PurgeNotice?) {
         let subs = state.withLock { Array($0.subscribers) }
+        if subs.isEmpty { return }
+        let encoded = events.map(EncodedEvent.init)
         for (id, sub) in subs {
             var items: [StreamItem] = []
             if let purge, sub.projectId == nil || sub.projectId == purge.projectId {
                 items.append(.reset(projectId: purge.projectId, cursor: purge.resetCursor))
             }
-            let mine = sub.projectId.map { p in events.filter { $0.projectId == p } } ?? events
+            let mine = sub.projectId.map { p in encoded.filter { $0.event.projectId == p } } ?? encoded
             if !mine.isEmpty { items.append(.events(mine)) }
             for item in items {
                 if case .dropped = sub.continuation.yield(item) {

@@ -73,24 +73,29 @@ enum EventRoutes {
             while true {
                 let page = try await s.store.replay(projectId: scope, afterId: position, limit: 500)
                 if position < page.reset {
-                    try await writer.write(resetFrame(page.reset))
+                    try await writer.write(SSEFrame.reset(page.reset))
                     position = page.reset
                     continue
                 }
                 if page.events.isEmpty { break }
-                for e in page.events { try await writer.write(frame(e)) }
+                // One write per page of replayed frames.
+                var buffer = ByteBuffer()
+                for e in page.events { buffer.writeImmutableBuffer(SSEFrame.event(e)) }
+                try await writer.write(buffer)
                 position = page.events.last!.id
             }
             for await item in items {
                 switch item {
                 case .events(let events):
+                    var buffer = ByteBuffer()
                     for e in events where e.id > position {
-                        try await writer.write(frame(e))
+                        buffer.writeImmutableBuffer(e.frame)
                         position = e.id
                     }
+                    if buffer.readableBytes > 0 { try await writer.write(buffer) }
                 case .reset(_, let c):
                     if position < c {
-                        try await writer.write(resetFrame(c))
+                        try await writer.write(SSEFrame.reset(c))
                         position = c
                     }
                 case .keepalive:
@@ -100,13 +105,5 @@ enum EventRoutes {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: headers, body: body)
-    }
-
-    static func frame(_ e: Event) -> ByteBuffer {
-        ByteBuffer(string: "id: \(e.id)\nevent: \(e.type)\ndata: \(KataJSON.line(e))\n\n")
-    }
-
-    static func resetFrame(_ cursor: Int64) -> ByteBuffer {
-        ByteBuffer(string: "id: \(cursor)\nevent: sync.reset_required\ndata: {\"cursor\":\(cursor),\"reset_required\":true}\n\n")
     }
 }

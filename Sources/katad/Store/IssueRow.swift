@@ -132,8 +132,8 @@ extension Store {
                 exact.count == 1
                 ? exact
                 : try IssueRow.fetchAll(
-                    db, sql: "\(IssueRow.select) WHERE i.project_id = ? AND i.uid LIKE ? ORDER BY i.number",
-                    arguments: [project.id, "%" + s.uppercased()])
+                    db, sql: "\(IssueRow.select) WHERE i.uid_rev >= ? AND i.uid_rev < ? AND i.project_id = ? ORDER BY i.number",
+                    arguments: [Migrations.suffixRange(s).lo, Migrations.suffixRange(s).hi, project.id])
         }
         return try single(rows, ref: raw, project: project.name)
     }
@@ -155,8 +155,8 @@ extension Store {
                 exact.count == 1
                 ? exact
                 : try IssueRow.fetchAll(
-                    db, sql: "\(IssueRow.select) WHERE i.uid LIKE ? AND p.hidden = 0 ORDER BY i.project_id, i.number",
-                    arguments: ["%" + s.uppercased()])
+                    db, sql: "\(IssueRow.select) WHERE i.uid_rev >= ? AND i.uid_rev < ? AND p.hidden = 0 ORDER BY i.project_id, i.number",
+                    arguments: [Migrations.suffixRange(s).lo, Migrations.suffixRange(s).hi])
         }
         return try single(rows, ref: raw, project: nil)
     }

@@ -158,6 +158,28 @@ enum Migrations {
                     CREATE INDEX api_tokens_actor ON api_tokens(actor);
                     """)
         }
+        m.registerMigration("v4-lookup-indexes") { db in
+            // Short ids are uid suffixes: `uid_rev` (the uid reversed) turns "ends with" into an indexed
+            // prefix range. `ready` walks open, live issues in creation order straight from an index.
+            try db.execute(
+                sql: """
+                    ALTER TABLE issues ADD COLUMN uid_rev TEXT;
+                    UPDATE issues SET uid_rev = kata_reverse(uid);
+                    CREATE INDEX issues_uid_rev ON issues(uid_rev);
+                    CREATE INDEX issues_ready ON issues(project_id, created_at, id) WHERE status = 'open' AND deleted_at IS NULL;
+                    """)
+        }
         return m
+    }
+
+    /// `kata_reverse(text)`: the text reversed (uids are ASCII), registered on every connection.
+    static let reverseFunction = DatabaseFunction("kata_reverse", argumentCount: 1, pure: true) { values in
+        String.fromDatabaseValue(values[0]).map { String($0.reversed()) }
+    }
+
+    /// The bounds of an indexed "uid ends with `suffix`" test on `uid_rev`: `uid_rev >= lo AND uid_rev < hi`.
+    static func suffixRange(_ suffix: String) -> (lo: String, hi: String) {
+        let lo = String(suffix.uppercased().reversed())
+        return (lo, lo + "\u{7F}")
     }
 }

@@ -57,10 +57,13 @@ extension Store {
             try db.execute(
                 sql: """
                     INSERT INTO issues(uid, project_id, number, short_id, title, body, status, owner, author,
-                                       created_at, updated_at, idempotency_key, idempotency_fingerprint)
-                    VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?)
+                                       created_at, updated_at, idempotency_key, idempotency_fingerprint, uid_rev)
+                    VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [uid, projectId, number, shortId, title, body, owner, actor, now, now, key, key == nil ? nil : fingerprint])
+                arguments: [
+                    uid, projectId, number, shortId, title, body, owner, actor, now, now, key, key == nil ? nil : fingerprint,
+                    String(uid.reversed()),
+                ])
             let id = db.lastInsertedRowID
             for label in labels {
                 try db.execute(sql: "INSERT INTO issue_labels(issue_id, label, created_at) VALUES (?, ?, ?)", arguments: [id, label, now])
@@ -82,10 +85,20 @@ extension Store {
         var n = 4
         while n < 26 {
             let candidate = String(lower.suffix(n))
-            let clash = try Bool.fetchOne(
-                db,
-                sql: "SELECT EXISTS (SELECT 1 FROM issues WHERE project_id = ? AND (short_id = ? OR uid LIKE ?))",
-                arguments: [projectId, candidate, "%" + candidate.uppercased()]) ?? false
+            // An all-digit short id would read as an issue number: take a longer one.
+            if candidate.allSatisfy(\.isNumber) {
+                n += 1
+                continue
+            }
+            // Two indexed probes: an existing short id, or a uid of the project ending with the candidate.
+            let (lo, hi) = Migrations.suffixRange(candidate)
+            let clash =
+                try Bool.fetchOne(
+                    db, sql: "SELECT EXISTS (SELECT 1 FROM issues WHERE project_id = ? AND short_id = ?)", arguments: [projectId, candidate])
+                ?? false
+                || Bool.fetchOne(
+                    db, sql: "SELECT EXISTS (SELECT 1 FROM issues WHERE uid_rev >= ? AND uid_rev < ? AND project_id = ?)",
+                    arguments: [lo, hi, projectId]) ?? false
             if !clash { return candidate }
             n += 1
         }

@@ -144,8 +144,8 @@ extension Store {
             }
             clauses.append(
                 """
-                NOT EXISTS (SELECT 1 FROM links k JOIN issues b ON b.id = k.from_issue_id
-                            WHERE k.kind = 'blocks' AND k.to_issue_id = i.id AND b.status = 'open' AND b.deleted_at IS NULL)
+                NOT EXISTS (SELECT 1 FROM links k INDEXED BY links_to JOIN issues b ON b.id = k.from_issue_id
+                            WHERE k.to_issue_id = i.id AND k.kind = 'blocks' AND b.status = 'open' AND b.deleted_at IS NULL)
                 """)
             args.append(limit)
             let rows = try IssueRow.fetchAll(

@@ -20,6 +20,7 @@ struct Store: Sendable {
         config.foreignKeysEnabled = true
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            db.add(function: Migrations.reverseFunction)
         }
         let pool = try DatabasePool(path: path, configuration: config)
         let store = Store(writer: pool, onCommit: onCommit)
@@ -31,6 +32,7 @@ struct Store: Sendable {
     static func inMemory(onCommit: @escaping @Sendable ([Event], PurgeNotice?) -> Void = { _, _ in }) throws -> Store {
         var config = Configuration()
         config.foreignKeysEnabled = true
+        config.prepareDatabase { db in db.add(function: Migrations.reverseFunction) }
         let queue = try DatabaseQueue(configuration: config)
         let store = Store(writer: queue, onCommit: onCommit)
         try store.migrate()

@@ -139,6 +139,8 @@ struct ImportLoader {
     }
 
     func finish() throws -> ImportAnswer {
+        // Derived columns the file does not carry.
+        try db.execute(sql: "UPDATE issues SET uid_rev = kata_reverse(uid) WHERE uid_rev IS NULL")
         // Search rows for the issues just loaded.
         try db.execute(
             sql: """
