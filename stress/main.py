@@ -43,7 +43,7 @@ def main():
     print("| --- | --- | --- | --- |")
     for r in records:
         print("| %s | %s | %d checks | %s |" % (r["part"], ", ".join(r["tried"]) or "-", len(r["held"]),
-                                              "; ".join(r["broke"]) or "nothing"))
+                                              "; ".join(b[:110] + ("..." if len(b) > 110 else "") for b in r["broke"]) or "nothing"))
     os.makedirs(a.results, exist_ok=True)
     path = os.path.join(a.results, "summary-%s.json" % time.strftime("%Y%m%dT%H%M%S"))
     summary = {"mode": "quick" if a.quick else "full", "bin_dir": os.environ.get("KATA_BIN_DIR"),
