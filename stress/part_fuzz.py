@@ -284,9 +284,7 @@ def run(quick):
                 log("slow: [%s] %s -> %s after %.1f s" % (cat, desc, st, took))
             if not acceptable(st):
                 bad.append((cat, desc, st, head.split("\r\n\r\n", 1)[-1][:200]))
-                log("unexpected: [%s] %s -> %s %s" % (cat, desc, st, head.split("\r\n\r\n", 1)[-1][:160]))
-            if isinstance(st, int) and st >= 500:
-                log("5xx: [%s] %s -> %s" % (cat, desc, head[:300]))
+                log("unexpected: [%s] %s -> %s %s" % (cat, desc, st, head.split("\r\n\r\n", 1)[-1][:160].replace("\n", " ")))
             if not ping(d):
                 dead.append((cat, desc))
                 log("daemon stopped answering after [%s] %s; restarting" % (cat, desc))
