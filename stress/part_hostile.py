@@ -35,6 +35,7 @@ class Group:
         self.socks = []
         self.opened = {}
         self.closed_at = {}   # fileno -> seconds after open when the server closed it
+        self.answered = {}    # fileno -> first bytes of an answer the server sent
 
     def add(self, s):
         self.socks.append(s)
@@ -56,8 +57,9 @@ class Group:
                 data = b""
             if not data:
                 self.closed_at[s.fileno()] = time.time() - self.opened[s.fileno()]
-            elif drain:
-                pass
+            elif drain and s.fileno() not in self.answered:
+                # the server answered (e.g. an error for a half-closed request) before closing
+                self.answered[s.fileno()] = data[:12].decode("latin-1")
 
     def close_all(self):
         for s in self.socks:
@@ -171,15 +173,21 @@ def run(quick):
                 except OSError:
                     slow.closed_at[s.fileno()] = time.time() - slow.opened[s.fileno()]
             k += 1
-            for g in (slow, sse, half):
-                g.poll_closed()
+            slow.poll_closed(drain=True)
+            half.poll_closed(drain=True)
+            sse.poll_closed()
             time.sleep(1)
         rss_during_peak = max(r for _, ph, r in rss if ph == "attack")
         fd_peak = max(f for ph, f in fds if ph == "attack")
         phase["name"] = "after"
         stop_writer_at = time.time()
-        for g in (slow, sse, half):
-            g.poll_closed()
+        slow.poll_closed(drain=True)
+        half.poll_closed(drain=True)
+        sse.poll_closed()
+        answered = {g.name: sorted(set(g.answered.values())) for g in (slow, half)}
+        answered_n = {g.name: len(g.answered) for g in (slow, half)}
+        p.figures["answered_before_close"] = {k2: {"count": answered_n[k2], "status_lines": v} for k2, v in answered.items()}
+        log("answered before closing: %s" % {k2: (answered_n[k2], v) for k2, v in answered.items()})
         closed = {g.name: sorted(g.closed_at.values()) for g in (slow, sse, half)}
         for g in (slow, sse, half):
             g.close_all()
