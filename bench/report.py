@@ -129,6 +129,14 @@ if rs:
 if re_:
     fig("  daemon peak RSS over the whole run", re_["hwm_kb"] * 1024 / 1e6, "MB", note="VmHWM")
 
+pt = load("portability")
+if pt:
+    n = issues.get("issues", 0)
+    fig(f"kata export, {n} issues", pt["export_s"], "s", pt["dump_s"], "s (sqlite3 .dump)", pt["export_s"] / pt["dump_s"],
+        note=f"{pt['export_bytes'] / 1e6:.1f} MB JSONL vs {pt['dump_bytes'] / 1e6:.1f} MB SQL")
+    fig(f"kata import, {n} issues (into an empty home)", pt["import_s"], "s", pt["reload_s"], "s (sqlite3 reload of the dump)",
+        pt["import_s"] / pt["reload_s"], note="validate every line, then one transaction; includes the daemon's auto-start")
+
 lg = load("login")
 if lg:
     fig("login (POST /auth/login) p50", lg["p50_ms"], "ms", note=f"p99 {lg['p99_ms']:.1f} ms, {lg['requests']} sequential logins, "
