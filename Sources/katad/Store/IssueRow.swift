@@ -132,7 +132,7 @@ extension Store {
                 exact.count == 1
                 ? exact
                 : try IssueRow.fetchAll(
-                    db, sql: "\(IssueRow.select) WHERE i.uid_rev >= ? AND i.uid_rev < ? AND i.project_id = ? ORDER BY i.number",
+                    db, sql: "\(IssueRow.select) WHERE i.uid_rev >= ? AND i.uid_rev < ? AND +i.project_id = ? ORDER BY i.number",
                     arguments: [Migrations.suffixRange(s).lo, Migrations.suffixRange(s).hi, project.id])
         }
         return try single(rows, ref: raw, project: project.name)

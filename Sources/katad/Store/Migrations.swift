@@ -161,12 +161,15 @@ enum Migrations {
         m.registerMigration("v4-lookup-indexes") { db in
             // Short ids are uid suffixes: `uid_rev` (the uid reversed) turns "ends with" into an indexed
             // prefix range. `ready` walks open, live issues in creation order straight from an index.
+            // `issue_fts_vocab` (no storage of its own) tells how many issues hold a word, so the look-alike
+            // check can search by the rarest words.
             try db.execute(
                 sql: """
                     ALTER TABLE issues ADD COLUMN uid_rev TEXT;
                     UPDATE issues SET uid_rev = kata_reverse(uid);
                     CREATE INDEX issues_uid_rev ON issues(uid_rev);
                     CREATE INDEX issues_ready ON issues(project_id, created_at, id) WHERE status = 'open' AND deleted_at IS NULL;
+                    CREATE VIRTUAL TABLE issue_fts_vocab USING fts5vocab(issue_fts, 'row');
                     """)
         }
         return m

@@ -91,13 +91,14 @@ extension Store {
                 continue
             }
             // Two indexed probes: an existing short id, or a uid of the project ending with the candidate.
+            // (`+project_id` keeps SQLite on the uid_rev index: on the project's index it reads every issue.)
             let (lo, hi) = Migrations.suffixRange(candidate)
             let clash =
                 try Bool.fetchOne(
                     db, sql: "SELECT EXISTS (SELECT 1 FROM issues WHERE project_id = ? AND short_id = ?)", arguments: [projectId, candidate])
                 ?? false
                 || Bool.fetchOne(
-                    db, sql: "SELECT EXISTS (SELECT 1 FROM issues WHERE uid_rev >= ? AND uid_rev < ? AND project_id = ?)",
+                    db, sql: "SELECT EXISTS (SELECT 1 FROM issues WHERE uid_rev >= ? AND uid_rev < ? AND +project_id = ?)",
                     arguments: [lo, hi, projectId]) ?? false
             if !clash { return candidate }
             n += 1
