@@ -135,26 +135,24 @@ public final class HTTPConnection {
 
     /// Sends one request (with `Connection: close`).
     public func send(method: String, path: String, headers: [(String, String)], body: [UInt8]?) throws(TransportError) {
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nUser-Agent: kata/\(KataVersion.string)\r\n"
-        for (k, v) in headers { head += "\(k): \(v)\r\n" }
-        if let body {
-            head += "Content-Length: \(body.count)\r\n"
-        } else if method == "POST" || method == "PATCH" || method == "PUT" {
-            head += "Content-Length: 0\r\n"
-        }
-        head += "\r\n"
-        var bytes = Array(head.utf8)
+        let length: Int64? = body.map { Int64($0.count) } ?? (["POST", "PATCH", "PUT"].contains(method) ? 0 : nil)
+        var bytes = Self.head(method: method, path: path, headers: headers, contentLength: length)
         if let body { bytes += body }
         try stream.write(bytes)
+    }
+
+    /// The request line and headers (with `Connection: close`), ending with the blank line.
+    static func head(method: String, path: String, headers: [(String, String)], contentLength: Int64?) -> [UInt8] {
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nUser-Agent: kata/\(KataVersion.string)\r\n"
+        for (k, v) in headers { head += "\(k): \(v)\r\n" }
+        if let contentLength { head += "Content-Length: \(contentLength)\r\n" }
+        return Array((head + "\r\n").utf8)
     }
 
     /// Sends one request whose body is the file open at `fd` (`length` bytes), read and sent in pieces
     /// so a file of any size streams without being held in memory.
     public func send(method: String, path: String, headers: [(String, String)], bodyFile fd: Int32, length: Int64) throws(TransportError) {
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nUser-Agent: kata/\(KataVersion.string)\r\n"
-        for (k, v) in headers { head += "\(k): \(v)\r\n" }
-        head += "Content-Length: \(length)\r\n\r\n"
-        try stream.write(Array(head.utf8))
+        try stream.write(Self.head(method: method, path: path, headers: headers, contentLength: length))
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         var sent: Int64 = 0
         while sent < length {

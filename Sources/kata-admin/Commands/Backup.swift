@@ -138,9 +138,7 @@ struct Restore: ParsableCommand {
     /// Opens a database file and checks it is a sound kata database this version can serve.
     static func check(_ path: String, what: String) throws(ErrorEnvelope) -> (schema: Int, instance: String) {
         do {
-            var config = Configuration()
-            config.readonly = false
-            let queue = try DatabaseQueue(path: path, configuration: config)
+            let queue = try DatabaseQueue(path: path)
             defer { try? queue.close() }
             return try queue.read { db throws -> (Int, String) in
                 let integrity = try String.fetchAll(db, sql: "PRAGMA integrity_check")

@@ -29,6 +29,13 @@ struct Users: ParsableCommand {
         printLine(text(try KataClient.decode(UserAnswer.self, answer)))
     }
 
+    /// Applies one change to user `name` and prints the answer.
+    static func update(_ name: String, _ change: UpdateUserRequest, json: Bool, _ text: (UserAnswer) -> String) throws {
+        try call(json: json) { api throws(ErrorEnvelope) in
+            try show(try api.update(name, change, by: Tokens.operatorName), json: json, text)
+        }
+    }
+
     /// The new password: standard input with `--password-stdin`, else a prompt when there is a terminal.
     static func newPassword(fromStdin: Bool, required: Bool) throws -> String? {
         if fromStdin { return PasswordInput.fromStandardInput() }
@@ -88,10 +95,8 @@ struct Users: ParsableCommand {
         @Flag(help: "Print as JSON.") var json = false
 
         func run() throws {
-            try Users.call(json: json) { api throws(ErrorEnvelope) in
-                try Users.show(try api.update(name, UpdateUserRequest(role: role), by: Tokens.operatorName), json: json) { a in
-                    a.changed ? "\(a.user.name) now has the role \(a.user.role)" : "\(a.user.name) already has the role \(a.user.role)"
-                }
+            try Users.update(name, UpdateUserRequest(role: role), json: json) { a in
+                a.changed ? "\(a.user.name) now has the role \(a.user.role)" : "\(a.user.name) already has the role \(a.user.role)"
             }
         }
     }
@@ -104,10 +109,8 @@ struct Users: ParsableCommand {
         @Flag(help: "Print as JSON.") var json = false
 
         func run() throws {
-            try Users.call(json: json) { api throws(ErrorEnvelope) in
-                try Users.show(try api.update(name, UpdateUserRequest(disabled: true), by: Tokens.operatorName), json: json) { a in
-                    a.changed ? "disabled \(a.user.name); their tokens and sessions are revoked" : "\(a.user.name) was already disabled"
-                }
+            try Users.update(name, UpdateUserRequest(disabled: true), json: json) { a in
+                a.changed ? "disabled \(a.user.name); their tokens and sessions are revoked" : "\(a.user.name) was already disabled"
             }
         }
     }
@@ -120,10 +123,8 @@ struct Users: ParsableCommand {
         @Flag(help: "Print as JSON.") var json = false
 
         func run() throws {
-            try Users.call(json: json) { api throws(ErrorEnvelope) in
-                try Users.show(try api.update(name, UpdateUserRequest(disabled: false), by: Tokens.operatorName), json: json) { a in
-                    a.changed ? "enabled \(a.user.name)" : "\(a.user.name) was not disabled"
-                }
+            try Users.update(name, UpdateUserRequest(disabled: false), json: json) { a in
+                a.changed ? "enabled \(a.user.name)" : "\(a.user.name) was not disabled"
             }
         }
     }
@@ -138,10 +139,8 @@ struct Users: ParsableCommand {
 
         func run() throws {
             let password = try Users.newPassword(fromStdin: passwordStdin, required: true)
-            try Users.call(json: json) { api throws(ErrorEnvelope) in
-                try Users.show(try api.update(name, UpdateUserRequest(password: password), by: Tokens.operatorName), json: json) { a in
-                    "password of \(a.user.name) changed"
-                }
+            try Users.update(name, UpdateUserRequest(password: password), json: json) { a in
+                "password of \(a.user.name) changed"
             }
         }
     }

@@ -9,6 +9,7 @@ final class Session {
     let cwd: String
     private var cachedClient: KataClient?
     private var cachedProject: Project?
+    private var cachedTarget: (target: ServerTarget, local: Bool)?
 
     init(_ options: GlobalOptions) {
         self.options = options
@@ -25,7 +26,15 @@ final class Session {
     }
 
     /// The server URL and whether it is the zero-config local daemon (which `kata` may start).
+    /// Resolved once per invocation (it reads `.kata.local.toml` and `config.toml`).
     func serverTarget() throws(ErrorEnvelope) -> (target: ServerTarget, local: Bool) {
+        if let cachedTarget { return cachedTarget }
+        let resolved = try resolveServerTarget()
+        cachedTarget = resolved
+        return resolved
+    }
+
+    private func resolveServerTarget() throws(ErrorEnvelope) -> (target: ServerTarget, local: Bool) {
         if let s = options.server, !s.isEmpty { return (try ServerTarget.parse(s), false) }
         if let s = Shared.Environment.value("KATA_SERVER", in: env) { return (try ServerTarget.parse(s), false) }
         let local: LocalServerSettings?
