@@ -12,6 +12,14 @@ struct Store: Sendable {
     let writer: any DatabaseWriter
     /// Called after each commit with the events it wrote, in commit order.
     let onCommit: @Sendable ([Event], PurgeNotice?) -> Void
+    /// Carries the issue writes that queue up together in one transaction (see `GroupCommitter`).
+    let committer: GroupCommitter
+
+    init(writer: any DatabaseWriter, onCommit: @escaping @Sendable ([Event], PurgeNotice?) -> Void) {
+        self.writer = writer
+        self.onCommit = onCommit
+        committer = GroupCommitter(writer: writer, onCommit: onCommit)
+    }
 
     /// Opens (creating if needed) the database file at `path` with the daemon's pragmas, and migrates it.
     static func open(path: String, onCommit: @escaping @Sendable ([Event], PurgeNotice?) -> Void) throws -> Store {
@@ -50,27 +58,25 @@ struct Store: Sendable {
 
     /// The schema version: the number of applied migrations.
     func schemaVersion() async throws -> Int {
-        try await writer.read { db in try Migrations.migrator.appliedIdentifiers(db).count }
+        try read { db in try Migrations.migrator.appliedIdentifiers(db).count }
     }
 
     /// Whether the database answers a trivial query.
     func ping() async -> Bool {
-        (try? await writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
+        (try? read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
     }
 
-    /// Runs one write transaction that produces events; they are handed to `onCommit` after the commit.
+    /// Runs one write that produces events, in the next group-commit batch; its events are handed to
+    /// `onCommit` after the batch commits, and only then does this return.
     func writeWithEvents<T: Sendable>(_ body: @escaping @Sendable (Database, inout EventSink) throws -> T) async throws -> T {
-        let onCommit = self.onCommit
-        return try await writer.write { db in
-            var sink = EventSink()
-            let result = try body(db, &sink)
-            let events = sink.events
-            let purge = sink.purge
-            if !events.isEmpty || purge != nil {
-                db.afterNextTransaction(onCommit: { _ in onCommit(events, purge) })
-            }
-            return result
-        }
+        try await committer.write(body)
+    }
+
+    /// Runs a read on the calling thread, on one of the pool's reader connections: no hop to a reader's
+    /// queue and back, which costs more than the short reads of the API (a point read, a page of 50).
+    /// Long reads (the export) use GRDB's async `read`.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try writer.read(body)
     }
 }
 
