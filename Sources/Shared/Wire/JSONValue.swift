@@ -84,11 +84,21 @@ public enum KataJSON {
 
     /// Encodes `value` as compact JSON bytes.
     public static func encode(_ value: some Encodable) throws -> Data {
-        try encoder().encode(value)
+        if let bytes = fastBytes(value) { return Data(bytes) }
+        return try encoder().encode(value)
+    }
+
+    /// The bytes of a hot-path answer written by `JSONWriter` (same output as the encoder), or nil for a
+    /// type without a writer.
+    public static func fastBytes(_ value: some Encodable) -> [UInt8]? {
+        guard let writable = value as? any JSONWritable else { return nil }
+        var w = JSONWriter()
+        writable.write(to: &w)
+        return w.bytes
     }
 
     /// Encodes `value` as one line of compact JSON text.
     public static func line(_ value: some Encodable) -> String {
-        (try? String(decoding: encoder().encode(value), as: UTF8.self)) ?? "{}"
+        (try? String(decoding: encode(value), as: UTF8.self)) ?? "{}"
     }
 }

@@ -40,10 +40,15 @@ struct KataError: Error, HTTPResponseError, Sendable {
 /// Building JSON responses.
 enum JSONResponse {
     static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
-        let data = (try? KataJSON.encode(value)) ?? Data("{}".utf8)
+        let buffer: ByteBuffer
+        if let bytes = KataJSON.fastBytes(value) {
+            buffer = ByteBuffer(bytes: bytes)
+        } else {
+            buffer = ByteBuffer(bytes: (try? KataJSON.encode(value)) ?? Data("{}".utf8))
+        }
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
-        headers[.contentLength] = String(data.count)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        headers[.contentLength] = String(buffer.readableBytes)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: buffer))
     }
 }

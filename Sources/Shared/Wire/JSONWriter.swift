@@ -1,0 +1,299 @@
+import Foundation
+
+/// Writes the answers of the hot paths (an issue, a page of issues, a mutation, an event) straight into
+/// bytes, with the output `KataJSON.encoder()` gives for the same value: snake_case keys in sorted order,
+/// `null` where the `Encodable` conformance writes one, the same string escaping, no escaped slashes.
+/// `JSONEncoder` builds a tree of boxed values and converts every key on every call, which was the
+/// largest single cost of serving a read (bench/README.md, "Profile"). Tests compare both outputs.
+public struct JSONWriter {
+    public private(set) var bytes: [UInt8] = []
+
+    public init(capacity: Int = 1024) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// Starts an object or array member list; `first` tracks whether a comma is needed.
+    mutating func open(_ c: UInt8) { bytes.append(c) }
+    mutating func close(_ c: UInt8) { bytes.append(c) }
+
+    /// `"key":`, preceded by a comma unless it is the object's first member. Keys are ASCII snake_case and
+    /// every caller passes them in sorted order.
+    mutating func key(_ k: StaticString, first: inout Bool) {
+        if !first { bytes.append(UInt8(ascii: ",")) }
+        first = false
+        bytes.append(UInt8(ascii: "\""))
+        k.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    mutating func null() { bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C]) }
+
+    mutating func bool(_ b: Bool) {
+        if b { bytes.append(contentsOf: [0x74, 0x72, 0x75, 0x65]) } else { bytes.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65]) }
+    }
+
+    mutating func int(_ v: Int64) {
+        if v == 0 {
+            bytes.append(UInt8(ascii: "0"))
+            return
+        }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = v.magnitude
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buf in
+            while n > 0 {
+                buf[count] = UInt8(ascii: "0") + UInt8(n % 10)
+                n /= 10
+                count += 1
+            }
+        }
+        if v < 0 { bytes.append(UInt8(ascii: "-")) }
+        withUnsafeBytes(of: &digits) { buf in
+            for i in stride(from: count - 1, through: 0, by: -1) { bytes.append(buf[i]) }
+        }
+    }
+
+    /// A JSON string: `"` and `\` escaped, control characters as `\b \f \n \r \t` or `\u00XX`, everything
+    /// else (`/` and non-ASCII included) as its UTF-8 bytes.
+    mutating func string(_ s: String) {
+        bytes.append(UInt8(ascii: "\""))
+        var s = s
+        s.withUTF8 { utf8 in
+            var start = 0
+            for i in 0..<utf8.count {
+                let c = utf8[i]
+                if c >= 0x20 && c != 0x22 && c != 0x5C { continue }
+                if start < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<i])) }
+                start = i + 1
+                switch c {
+                case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
+                case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
+                case 0x08: bytes.append(contentsOf: [0x5C, 0x62])
+                case 0x0C: bytes.append(contentsOf: [0x5C, 0x66])
+                case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
+                case 0x0D: bytes.append(contentsOf: [0x5C, 0x72])
+                case 0x09: bytes.append(contentsOf: [0x5C, 0x74])
+                default:
+                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                    bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 0xF)]])
+                }
+            }
+            if start < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...])) }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    mutating func string(_ s: String?) {
+        if let s { string(s) } else { null() }
+    }
+
+    mutating func int(_ v: Int64?) {
+        if let v { int(v) } else { null() }
+    }
+
+    mutating func array<T>(_ items: [T], _ each: (inout JSONWriter, T) -> Void) {
+        bytes.append(UInt8(ascii: "["))
+        for (i, item) in items.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            each(&self, item)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// Anything else, through `JSONEncoder` (the same output, the slow way).
+    mutating func encoded(_ value: some Encodable) {
+        bytes.append(contentsOf: (try? KataJSON.encoder().encode(value)) ?? Data("null".utf8))
+    }
+
+    mutating func value(_ v: some JSONWritable) { v.write(to: &self) }
+}
+
+/// A wire type that writes itself with `JSONWriter`.
+public protocol JSONWritable {
+    func write(to w: inout JSONWriter)
+}
+
+extension Issue: JSONWritable {
+    public func write(to w: inout JSONWriter) {
+        var f = true
+        w.open(UInt8(ascii: "{"))
+        w.key("author", first: &f); w.string(author)
+        w.key("body", first: &f); w.string(body)
+        w.key("closed_at", first: &f); w.string(closedAt)
+        w.key("closed_reason", first: &f); w.string(closedReason)
+        w.key("created_at", first: &f); w.string(createdAt)
+        w.key("deleted_at", first: &f); w.string(deletedAt)
+        w.key("id", first: &f); w.int(id)
+        w.key("labels", first: &f); w.array(labels) { $0.string($1) }
+        w.key("number", first: &f); w.int(number)
+        w.key("owner", first: &f); w.string(owner)
+        w.key("project_id", first: &f); w.int(projectId)
+        w.key("project_name", first: &f); w.string(projectName)
+        w.key("short_id", first: &f); w.string(shortId)
+        w.key("status", first: &f); w.string(status)
+        w.key("title", first: &f); w.string(title)
+        w.key("uid", first: &f); w.string(uid)
+        w.key("updated_at", first: &f); w.string(updatedAt)
+        w.close(UInt8(ascii: "}"))
+    }
+}
+
+extension IssueRef: JSONWritable {
+    public func write(to w: inout JSONWriter) {
+        var f = true
+        w.open(UInt8(ascii: "{"))
+        w.key("number", first: &f); w.int(number)
+        w.key("short_id", first: &f); w.string(shortId)
+        w.key("status", first: &f); w.string(status)
+        w.key("title", first: &f); w.string(title)
+        w.key("uid", first: &f); w.string(uid)
+        w.close(UInt8(ascii: "}"))
+    }
+}
+
+extension IssueLinks: JSONWritable {
+    public func write(to w: inout JSONWriter) {
+        var f = true
+        w.open(UInt8(ascii: "{"))
+        w.key("blocked_by", first: &f); w.array(blockedBy) { $0.value($1) }
+        w.key("blocks", first: &f); w.array(blocks) { $0.value($1) }
+        w.key("children", first: &f); w.array(children) { $0.value($1) }
+        w.key("parent", first: &f)
+        if let parent { w.value(parent) } else { w.null() }
+        w.key("related", first: &f); w.array(related) { $0.value($1) }
+        w.close(UInt8(ascii: "}"))
+    }
+}
+
+extension Comment: JSONWritable {
+    public func write(to w: inout JSONWriter) {
+        var f = true
+        w.open(UInt8(ascii: "{"))
+        w.key("author", first: &f); w.string(author)
+        w.key("body", first: &f); w.string(body)
+        w.key("created_at", first: &f); w.string(createdAt)
+        w.key("id", first: &f); w.int(id)
+        w.key("issue_uid", first: &f); w.string(issueUid)
+        w.close(UInt8(ascii: "}"))
+    }
+}
+
+extension Event: JSONWritable {
+    public func write(to w: inout JSONWriter) {
+        var f = true
+        w.open(UInt8(ascii: "{"))
+        w.key("actor", first: &f); w.string(actor)
+        w.key("created_at", first: &f); w.string(createdAt)
+        w.key("id", first: &f); w.int(id)
+        w.key("issue_number", first: &f); w.int(issueNumber)
+        w.key("issue_uid", first: &f); w.string(issueUid)
+        w.key("payload", first: &f); w.value(payload)
+        w.key("project_id", first: &f); w.int(projectId)
+        w.key("project_name", first: &f); w.string(projectName)
+        w.key("type", first: &f); w.string(type)
+        w.key("uid", first: &f); w.string(uid)
+        w.close(UInt8(ascii: "}"))
+    }
+}
+
+extension JSONValue: JSONWritable {
+    public func write(to w: inout JSONWriter) {
+        switch self {
+        case .null: w.null()
+        case .bool(let b): w.bool(b)
+        case .int(let i): w.int(i)
+        case .double: w.encoded(self)
+        case .string(let s): w.string(s)
+        case .array(let a): w.array(a) { $0.value($1) }
+        case .object(let o):
+            // Keys of lowercase ASCII letters, digits and `_` (all of kata's own payloads) sort by their
+            // bytes, as JSONEncoder sorts them; anything else goes through JSONEncoder itself.
+            guard o.keys.allSatisfy(JSONWriter.isPlainKey) else { return w.encoded(self) }
+            w.open(UInt8(ascii: "{"))
+            for (i, key) in o.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+                if i > 0 { w.close(UInt8(ascii: ",")) }
+                w.string(key)
+                w.close(UInt8(ascii: ":"))
+                w.value(o[key]!)
+            }
+            w.close(UInt8(ascii: "}"))
+        }
+    }
+}
+
+extension JSONWriter {
+    /// A key that JSONEncoder's snake_case conversion leaves alone and its key sort orders by bytes.
+    static func isPlainKey(_ key: String) -> Bool {
+        guard let first = key.utf8.first, first >= 0x61 && first <= 0x7A else { return false }
+        return key.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F }
+    }
+}
+
+extension IssueDetailAnswer: JSONWritable {
+    public func write(to w: inout JSONWriter) {
+        var f = true
+        w.open(UInt8(ascii: "{"))
+        if let comments { w.key("comments", first: &f); w.array(comments) { $0.value($1) } }
+        if let events { w.key("events", first: &f); w.array(events) { $0.value($1) } }
+        w.key("issue", first: &f); w.value(issue)
+        w.key("links", first: &f); w.value(links)
+        w.close(UInt8(ascii: "}"))
+    }
+}
+
+extension MutationAnswer: JSONWritable {
+    public func write(to w: inout JSONWriter) {
+        var f = true
+        w.open(UInt8(ascii: "{"))
+        w.key("changed", first: &f); w.bool(changed)
+        w.key("event", first: &f)
+        if let event { w.value(event) } else { w.null() }
+        w.key("issue", first: &f); w.value(issue)
+        if let reused { w.key("reused", first: &f); w.bool(reused) }
+        w.close(UInt8(ascii: "}"))
+    }
+}
+
+extension IssueListAnswer: JSONWritable {
+    public func write(to w: inout JSONWriter) {
+        var f = true
+        w.open(UInt8(ascii: "{"))
+        w.key("issues", first: &f); w.array(issues) { $0.value($1) }
+        w.key("next_cursor", first: &f); w.string(nextCursor)
+        w.close(UInt8(ascii: "}"))
+    }
+}
+
+extension Array: JSONWritable where Element: JSONWritable {
+    public func write(to w: inout JSONWriter) {
+        w.array(self) { $0.value($1) }
+    }
+}
+
+extension ReadyAnswer: JSONWritable {
+    public func write(to w: inout JSONWriter) {
+        var f = true
+        w.open(UInt8(ascii: "{"))
+        w.key("issues", first: &f); w.array(issues) { $0.value($1) }
+        w.close(UInt8(ascii: "}"))
+    }
+}
+
+extension SearchAnswer: JSONWritable {
+    public func write(to w: inout JSONWriter) {
+        var f = true
+        w.open(UInt8(ascii: "{"))
+        w.key("results", first: &f)
+        w.array(results) { w, hit in
+            var f = true
+            w.open(UInt8(ascii: "{"))
+            w.key("issue", first: &f); w.value(hit.issue)
+            w.key("score", first: &f); w.encoded(hit.score)
+            w.close(UInt8(ascii: "}"))
+        }
+        w.close(UInt8(ascii: "}"))
+    }
+}
