@@ -33,15 +33,136 @@ enum StreamItem: Sendable {
     case keepalive
 }
 
+/// A subscriber's undelivered items. The broadcaster pushes; the stream's writer takes everything pending
+/// at once (`takeAll`), so a subscriber that fell behind catches up with one write, not one per event.
+/// It holds at most `limit` items: a push beyond that drops the item and finishes the mailbox (the
+/// stream ends after what it holds, and the client resumes from its cursor).
+final class StreamMailbox: AsyncSequence, Sendable {
+    typealias Element = StreamItem
+
+    enum PushResult { case enqueued, dropped, finished }
+
+    private struct State {
+        var items: [StreamItem] = []
+        var finished = false
+        var cancelled = false
+        var terminated = false
+        var waiter: CheckedContinuation<Void, Never>?
+        var onTermination: (@Sendable () -> Void)?
+    }
+
+    private let state = Mutex(State())
+    let limit: Int
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Called once, when the reader sees the end (finished and drained, or its task cancelled).
+    func setOnTermination(_ body: @escaping @Sendable () -> Void) {
+        state.withLock { $0.onTermination = body }
+    }
+
+    func push(_ item: StreamItem) -> PushResult {
+        let (result, waiter) = state.withLock { s -> (PushResult, CheckedContinuation<Void, Never>?) in
+            if s.finished { return (.finished, nil) }
+            if s.items.count >= limit {
+                s.finished = true
+                defer { s.waiter = nil }
+                return (.dropped, s.waiter)
+            }
+            s.items.append(item)
+            defer { s.waiter = nil }
+            return (.enqueued, s.waiter)
+        }
+        waiter?.resume()
+        return result
+    }
+
+    /// No more items: the reader gets what is pending, then the end.
+    func finish() {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            s.finished = true
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Everything pending, after waiting for at least one item; nil at the end.
+    func takeAll() async -> [StreamItem]? {
+        while true {
+            let taken = state.withLock { s -> [StreamItem]? in
+                if !s.items.isEmpty {
+                    defer { s.items = [] }
+                    return s.items
+                }
+                return nil
+            }
+            if let taken { return taken }
+            let ended = state.withLock { s -> Bool in s.finished || s.cancelled || Task.isCancelled }
+            if ended {
+                terminate()
+                return nil
+            }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    let now = state.withLock { s -> Bool in
+                        if !s.items.isEmpty || s.finished || s.cancelled { return true }
+                        s.waiter = c
+                        return false
+                    }
+                    if now { c.resume() }
+                }
+            } onCancel: {
+                let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+                    s.cancelled = true
+                    defer { s.waiter = nil }
+                    return s.waiter
+                }
+                waiter?.resume()
+            }
+        }
+    }
+
+    private func terminate() {
+        let body = state.withLock { s -> (@Sendable () -> Void)? in
+            if s.terminated { return nil }
+            s.terminated = true
+            s.finished = true
+            return s.onTermination
+        }
+        body?()
+    }
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let mailbox: StreamMailbox
+        var pending: [StreamItem] = []
+        var index = 0
+
+        mutating func next() async -> StreamItem? {
+            if index == pending.count {
+                guard let batch = await mailbox.takeAll() else { return nil }
+                pending = batch
+                index = 0
+            }
+            defer { index += 1 }
+            return pending[index]
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(mailbox: self) }
+}
+
 /// Fans committed events out to stream subscribers.
 ///
-/// `publish` is called synchronously on the database writer right after each commit, so subscribers see
-/// events in commit order. Each subscriber has a bounded buffer; one that falls behind is dropped (its
-/// stream ends) and resumes from its cursor when it reconnects, so a slow client never slows a writer.
+/// `publish` is called on the database writer right after each commit, so subscribers see events in
+/// commit order. Each subscriber has a bounded mailbox; one that falls behind is dropped (its stream ends)
+/// and resumes from its cursor when it reconnects, so a slow client never slows a writer.
 final class EventBroadcaster: Sendable {
     struct Subscriber {
         let projectId: Int64?
-        let continuation: AsyncStream<StreamItem>.Continuation
+        let mailbox: StreamMailbox
     }
 
     struct State {
@@ -59,19 +180,19 @@ final class EventBroadcaster: Sendable {
     }
 
     /// Registers a subscriber; `projectId` nil means every visible project.
-    func subscribe(projectId: Int64?) -> (id: Int, stream: AsyncStream<StreamItem>) {
-        let (stream, continuation) = AsyncStream<StreamItem>.makeStream(bufferingPolicy: .bufferingOldest(bufferLimit))
+    func subscribe(projectId: Int64?) -> (id: Int, stream: StreamMailbox) {
+        let mailbox = StreamMailbox(limit: bufferLimit)
         let id = state.withLock { s -> Int in
             s.nextId += 1
             if s.closed {
-                continuation.finish()
+                mailbox.finish()
             } else {
-                s.subscribers[s.nextId] = Subscriber(projectId: projectId, continuation: continuation)
+                s.subscribers[s.nextId] = Subscriber(projectId: projectId, mailbox: mailbox)
             }
             return s.nextId
         }
-        continuation.onTermination = { [weak self] _ in self?.unsubscribe(id) }
-        return (id, stream)
+        mailbox.setOnTermination { [weak self] in self?.unsubscribe(id) }
+        return (id, mailbox)
     }
 
     func unsubscribe(_ id: Int) {
@@ -92,12 +213,9 @@ final class EventBroadcaster: Sendable {
             }
             let mine = sub.projectId.map { p in encoded.filter { $0.event.projectId == p } } ?? encoded
             if !mine.isEmpty { items.append(.events(mine)) }
-            for item in items {
-                if case .dropped = sub.continuation.yield(item) {
-                    sub.continuation.finish()
-                    unsubscribe(id)
-                    break
-                }
+            for item in items where sub.mailbox.push(item) != .enqueued {
+                unsubscribe(id)
+                break
             }
         }
     }
@@ -105,7 +223,7 @@ final class EventBroadcaster: Sendable {
     /// Sends a keepalive to every subscriber.
     func keepalive() {
         let subs = state.withLock { Array($0.subscribers.values) }
-        for sub in subs { sub.continuation.yield(.keepalive) }
+        for sub in subs { _ = sub.mailbox.push(.keepalive) }
     }
 
     /// Ends every stream (graceful shutdown) and refuses new subscribers.
@@ -116,6 +234,6 @@ final class EventBroadcaster: Sendable {
             s.subscribers.removeAll()
             return all
         }
-        for sub in subs { sub.continuation.finish() }
+        for sub in subs { sub.mailbox.finish() }
     }
 }

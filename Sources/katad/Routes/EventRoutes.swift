@@ -84,23 +84,26 @@ enum EventRoutes {
                 try await writer.write(buffer)
                 position = page.events.last!.id
             }
-            for await item in items {
-                switch item {
-                case .events(let events):
-                    var buffer = ByteBuffer()
-                    for e in events where e.id > position {
-                        buffer.writeImmutableBuffer(e.frame)
-                        position = e.id
+            // Everything pending goes out in one write.
+            while let batch = await items.takeAll() {
+                var buffer = ByteBuffer()
+                for item in batch {
+                    switch item {
+                    case .events(let events):
+                        for e in events where e.id > position {
+                            buffer.writeImmutableBuffer(e.frame)
+                            position = e.id
+                        }
+                    case .reset(_, let c):
+                        if position < c {
+                            buffer.writeImmutableBuffer(SSEFrame.reset(c))
+                            position = c
+                        }
+                    case .keepalive:
+                        buffer.writeString(": keepalive\n\n")
                     }
-                    if buffer.readableBytes > 0 { try await writer.write(buffer) }
-                case .reset(_, let c):
-                    if position < c {
-                        try await writer.write(SSEFrame.reset(c))
-                        position = c
-                    }
-                case .keepalive:
-                    try await writer.write(ByteBuffer(string: ": keepalive\n\n"))
                 }
+                if buffer.readableBytes > 0 { try await writer.write(buffer) }
             }
             try await writer.finish(nil)
         }
