@@ -47,13 +47,13 @@ struct IssueRow: FetchableRecord, Sendable {
     static let select = "SELECT i.*, p.name AS project_name FROM issues i JOIN projects p ON p.id = i.project_id"
 
     static func fetch(_ db: Database, id: Int64) throws -> IssueRow? {
-        try fetchOne(db, sql: "\(select) WHERE i.id = ?", arguments: [id])
+        try fetchOne(db.cachedStatement(sql: "\(select) WHERE i.id = ?"), arguments: [id])
     }
 
     /// The issue as the API shows it, with its labels.
     func wire(_ db: Database) throws -> Issue {
         let labels = try String.fetchAll(
-            db, sql: "SELECT label FROM issue_labels WHERE issue_id = ? ORDER BY label", arguments: [id])
+            db.cachedStatement(sql: "SELECT label FROM issue_labels WHERE issue_id = ? ORDER BY label"), arguments: [id])
         return wire(labels: labels)
     }
 
@@ -121,13 +121,13 @@ extension Store {
         switch try IssueReference.parse(raw) {
         case .number(let n):
             rows = try IssueRow.fetchAll(
-                db, sql: "\(IssueRow.select) WHERE i.project_id = ? AND i.number = ?", arguments: [project.id, n])
+                db.cachedStatement(sql: "\(IssueRow.select) WHERE i.project_id = ? AND i.number = ?"), arguments: [project.id, n])
         case .uid(let uid):
             rows = try IssueRow.fetchAll(
-                db, sql: "\(IssueRow.select) WHERE i.project_id = ? AND i.uid = ?", arguments: [project.id, uid])
+                db.cachedStatement(sql: "\(IssueRow.select) WHERE i.project_id = ? AND i.uid = ?"), arguments: [project.id, uid])
         case .shortId(let s):
             let exact = try IssueRow.fetchAll(
-                db, sql: "\(IssueRow.select) WHERE i.project_id = ? AND i.short_id = ?", arguments: [project.id, s])
+                db.cachedStatement(sql: "\(IssueRow.select) WHERE i.project_id = ? AND i.short_id = ?"), arguments: [project.id, s])
             rows =
                 exact.count == 1
                 ? exact

@@ -51,26 +51,27 @@ extension Store {
             }
             let now = Timestamp.now()
             let number = project.nextIssueNumber
-            try db.execute(sql: "UPDATE projects SET next_issue_number = next_issue_number + 1 WHERE id = ?", arguments: [projectId])
+            try db.cachedStatement(sql: "UPDATE projects SET next_issue_number = next_issue_number + 1 WHERE id = ?").execute(arguments: [projectId])
             let uid = ULID().string
             let shortId = try Store.shortId(db, projectId: projectId, uid: uid)
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO issues(uid, project_id, number, short_id, title, body, status, owner, author,
                                        created_at, updated_at, idempotency_key, idempotency_fingerprint, uid_rev)
                     VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     uid, projectId, number, shortId, title, body, owner, actor, now, now, key, key == nil ? nil : fingerprint,
                     String(uid.reversed()),
                 ])
             let id = db.lastInsertedRowID
             for label in labels {
-                try db.execute(sql: "INSERT INTO issue_labels(issue_id, label, created_at) VALUES (?, ?, ?)", arguments: [id, label, now])
+                try db.cachedStatement(sql: "INSERT INTO issue_labels(issue_id, label, created_at) VALUES (?, ?, ?)").execute(arguments: [id, label, now])
             }
             guard let row = try IssueRow.fetch(db, id: id) else { throw KataError(500, .internalError, "created issue vanished") }
             let linked = try Store.applyLinks(db, project: project, issue: row, changes: links, actor: actor, now: now)
-            try Store.reindex(db, issueId: id)
+            try Store.index(db, issueId: id)
             var payload: [String: JSONValue] = ["title": .string(title), "labels": .array(labels.map { .string($0) })]
             payload["owner"] = owner.map { .string($0) } ?? .null
             if !linked.added.isEmpty { payload["links"] = .array(linked.added) }
@@ -95,10 +96,10 @@ extension Store {
             let (lo, hi) = Migrations.suffixRange(candidate)
             let clash =
                 try Bool.fetchOne(
-                    db, sql: "SELECT EXISTS (SELECT 1 FROM issues WHERE project_id = ? AND short_id = ?)", arguments: [projectId, candidate])
+                    db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM issues WHERE project_id = ? AND short_id = ?)"), arguments: [projectId, candidate])
                 ?? false
                 || Bool.fetchOne(
-                    db, sql: "SELECT EXISTS (SELECT 1 FROM issues WHERE uid_rev >= ? AND uid_rev < ? AND +project_id = ?)",
+                    db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM issues WHERE uid_rev >= ? AND uid_rev < ? AND +project_id = ?)"),
                     arguments: [lo, hi, projectId]) ?? false
             if !clash { return candidate }
             n += 1

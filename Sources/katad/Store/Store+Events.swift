@@ -22,11 +22,12 @@ struct EventRow: FetchableRecord, Sendable {
     ) throws -> Event {
         let uid = ULID().string
         let payloadText = KataJSON.line(payload)
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO events(uid, type, actor, project_id, project_name, issue_uid, issue_number, payload, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [uid, type, actor, issue.projectId, issue.projectName, issue.uid, issue.number, payloadText, now])
         let event = Event(
             id: db.lastInsertedRowID, uid: uid, type: type, actor: actor, projectId: issue.projectId,
@@ -49,7 +50,7 @@ extension Store {
 
     /// Events after `afterId`, oldest first; a cursor below a purge's reserved cursor gets `reset_required`.
     func pollEvents(projectId: Int64?, afterId: Int64, limit: Int) async throws -> EventPollAnswer {
-        try await writer.read { db in
+        try read { db in
             if let projectId { _ = try ProjectRow.require(db, id: projectId) }
             let reset = try Store.resetCursor(db, projectId: projectId)
             if afterId < reset {
@@ -80,7 +81,7 @@ extension Store {
 
     /// Reads a replay page for the stream (same visibility as polling).
     func replay(projectId: Int64?, afterId: Int64, limit: Int) async throws -> (events: [Event], reset: Int64) {
-        try await writer.read { db in
+        try read { db in
             let reset = try Store.resetCursor(db, projectId: projectId)
             if afterId < reset { return ([], reset) }
             return (try Store.events(db, projectId: projectId, afterId: afterId, limit: limit), reset)
@@ -89,14 +90,14 @@ extension Store {
 
     /// Whether a project exists and is visible.
     func requireProject(id: Int64) async throws {
-        _ = try await writer.read { db in try ProjectRow.require(db, id: id) }
+        _ = try read { db in try ProjectRow.require(db, id: id) }
     }
 }
 
 extension Store {
     /// The cursor a live-only reader starts from: the newest event id or reserved cursor.
     func latestCursor(projectId: Int64?) async throws -> Int64 {
-        try await writer.read { db in
+        try read { db in
             let reset = try Store.resetCursor(db, projectId: projectId)
             let newest: Int64?
             if let projectId {

@@ -75,7 +75,7 @@ extension Store {
 
     /// Resolves a binding (name and/or alias identity) to its project.
     func resolveProject(_ req: ResolveProjectRequest) async throws -> Project {
-        try await writer.read { db in
+        try read { db in
             if let name = req.name.map(Validation.trimmed), !name.isEmpty {
                 guard let p = try ProjectRow.fetch(db, name: name) else {
                     throw KataError(
@@ -98,14 +98,14 @@ extension Store {
 
     /// Every visible project with its aliases and counts, by name.
     func listProjects() async throws -> [Project] {
-        try await writer.read { db in
+        try read { db in
             try ProjectRow.fetchAll(db, sql: "SELECT * FROM projects WHERE hidden = 0 ORDER BY name").map { try $0.wire(db) }
         }
     }
 
     /// One visible project by id.
     func project(id: Int64) async throws -> Project {
-        try await writer.read { db in try ProjectRow.require(db, id: id).wire(db) }
+        try read { db in try ProjectRow.require(db, id: id).wire(db) }
     }
 }
 
@@ -143,11 +143,11 @@ struct ProjectRow: FetchableRecord, Sendable {
     }
 
     static func fetch(db: Database, id: Int64) throws -> ProjectRow? {
-        try fetchOne(db, sql: "SELECT * FROM projects WHERE id = ?", arguments: [id])
+        try fetchOne(db.cachedStatement(sql: "SELECT * FROM projects WHERE id = ?"), arguments: [id])
     }
 
     static func fetch(_ db: Database, name: String) throws -> ProjectRow? {
-        try fetchOne(db, sql: "SELECT * FROM projects WHERE name = ? AND hidden = 0", arguments: [name])
+        try fetchOne(db.cachedStatement(sql: "SELECT * FROM projects WHERE name = ? AND hidden = 0"), arguments: [name])
     }
 
     static func fetch(_ db: Database, aliasIdentity: String) throws -> ProjectRow? {

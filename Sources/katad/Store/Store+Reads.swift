@@ -42,7 +42,7 @@ struct ListCursor: Sendable, Equatable {
 extension Store {
     /// One page of issues, newest activity first.
     func listIssues(_ filter: IssueFilter) async throws -> IssueListAnswer {
-        try await writer.read { db in
+        try read { db in
             var clauses = ["i.deleted_at IS NULL", "p.hidden = 0"]
             var args: [any DatabaseValueConvertible] = []
             if !filter.projectIds.isEmpty {
@@ -82,7 +82,7 @@ extension Store {
 
     /// One issue of a project, with links and optionally comments and events.
     func issueDetail(projectId: Int64, ref: String, comments: Bool, events: Bool) async throws -> IssueDetailAnswer {
-        try await writer.read { db in
+        try read { db in
             let project = try ProjectRow.require(db, id: projectId)
             let row = try Store.resolveIssue(db, project: project, ref: ref)
             return try Store.detail(db, row, comments: comments, events: events)
@@ -91,7 +91,7 @@ extension Store {
 
     /// One issue by ULID or unique short id, in any project.
     func issueDetailAnywhere(ref: String, comments: Bool, events: Bool) async throws -> IssueDetailAnswer {
-        try await writer.read { db in
+        try read { db in
             let row = try Store.resolveIssueAnywhere(db, ref: ref)
             return try Store.detail(db, row, comments: comments, events: events)
         }
@@ -110,32 +110,40 @@ extension Store {
         return IssueDetailAnswer(issue: try row.wire(db), links: try links(db, of: row), comments: commentList, events: eventList)
     }
 
-    /// The links of an issue from its point of view.
+    /// The links of an issue from its point of view: one query for all five lists, outgoing links by the
+    /// `(kind, from_issue_id, to_issue_id)` index and incoming ones by `links_to`.
     static func links(_ db: Database, of row: IssueRow) throws -> IssueLinks {
-        func refs(_ sql: String) throws -> [IssueRef] {
-            try IssueRow.fetchAll(db, sql: sql, arguments: [row.id]).map(\.ref)
-        }
-        let base = IssueRow.select
-        let parent = try refs("\(base) JOIN links k ON k.to_issue_id = i.id WHERE k.kind = 'parent' AND k.from_issue_id = ?").first
-        return IssueLinks(
-            parent: parent,
-            children: try refs("\(base) JOIN links k ON k.from_issue_id = i.id WHERE k.kind = 'parent' AND k.to_issue_id = ? ORDER BY i.number"),
-            blocks: try refs("\(base) JOIN links k ON k.to_issue_id = i.id WHERE k.kind = 'blocks' AND k.from_issue_id = ? ORDER BY i.number"),
-            blockedBy: try refs("\(base) JOIN links k ON k.from_issue_id = i.id WHERE k.kind = 'blocks' AND k.to_issue_id = ? ORDER BY i.number"),
-            related: try IssueRow.fetchAll(
-                db,
+        let rows = try Row.fetchAll(
+            db.cachedStatement(
                 sql: """
-                    \(base) JOIN links k ON k.kind = 'related'
-                      AND ((k.from_issue_id = ?1 AND k.to_issue_id = i.id) OR (k.to_issue_id = ?1 AND k.from_issue_id = i.id))
-                    ORDER BY i.number
-                    """,
-                arguments: [row.id]
-            ).map(\.ref))
+                    SELECT i.*, p.name AS project_name, k.kind AS link_kind, 1 AS outgoing
+                    FROM links k JOIN issues i ON i.id = k.to_issue_id JOIN projects p ON p.id = i.project_id
+                    WHERE k.kind IN ('parent', 'blocks', 'related') AND k.from_issue_id = ?1
+                    UNION ALL
+                    SELECT i.*, p.name AS project_name, k.kind AS link_kind, 0 AS outgoing
+                    FROM links k JOIN issues i ON i.id = k.from_issue_id JOIN projects p ON p.id = i.project_id
+                    WHERE k.to_issue_id = ?1
+                    ORDER BY number
+                    """),
+            arguments: [row.id])
+        var links = IssueLinks(parent: nil, children: [], blocks: [], blockedBy: [], related: [])
+        for r in rows {
+            let ref = IssueRow(row: r).ref
+            let outgoing: Bool = r["outgoing"]
+            switch (r["link_kind"] as String, outgoing) {
+            case ("parent", true): if links.parent == nil { links.parent = ref }
+            case ("parent", false): links.children.append(ref)
+            case ("blocks", true): links.blocks.append(ref)
+            case ("blocks", false): links.blockedBy.append(ref)
+            default: links.related.append(ref)
+            }
+        }
+        return links
     }
 
     /// Open issues with no open blocker, oldest first.
     func ready(projectIds: [Int64], limit: Int) async throws -> [Issue] {
-        try await writer.read { db in
+        try read { db in
             var clauses = ["i.status = 'open'", "i.deleted_at IS NULL", "p.hidden = 0"]
             var args: [any DatabaseValueConvertible] = []
             if !projectIds.isEmpty {

@@ -9,7 +9,7 @@ extension Store {
     func search(projectIds: [Int64], query: String, limit: Int) async throws -> [SearchHit] {
         let q = Validation.trimmed(query)
         guard !q.isEmpty else { throw KataError.validation("q", "the search query is empty") }
-        return try await writer.read { db in
+        return try read { db in
             var clauses = ["issue_fts MATCH ?", "i.deleted_at IS NULL", "p.hidden = 0"]
             var args: [any DatabaseValueConvertible] = [q]
             if !projectIds.isEmpty {
@@ -39,14 +39,19 @@ extension Store {
 
     /// Rewrites the search row of an issue from its title, body and comments.
     static func reindex(_ db: Database, issueId: Int64) throws {
-        try db.execute(sql: "DELETE FROM issue_fts WHERE rowid = ?", arguments: [issueId])
-        try db.execute(
+        try db.cachedStatement(sql: "DELETE FROM issue_fts WHERE rowid = ?").execute(arguments: [issueId])
+        try index(db, issueId: issueId)
+    }
+
+    /// Adds the FTS row of an issue that has none yet (a new issue).
+    static func index(_ db: Database, issueId: Int64) throws {
+        try db.cachedStatement(
             sql: """
                 INSERT INTO issue_fts(rowid, title, body, comments)
                 SELECT i.id, i.title, i.body, COALESCE((SELECT group_concat(body, char(10)) FROM comments WHERE issue_id = i.id), '')
                 FROM issues i WHERE i.id = ?
-                """,
-            arguments: [issueId])
+                """
+        ).execute(arguments: [issueId])
     }
 
     /// Open issues of a project whose title and body closely match (word-set similarity ≥ 0.8).
@@ -57,13 +62,13 @@ extension Store {
         let match = try Similarity.prefilter(db, words: words, titleWords: titleWords)
             .map { "\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\"" }.joined(separator: " OR ")
         let candidates = try IssueRow.fetchAll(
-            db,
-            sql: """
+            db.cachedStatement(
+                sql: """
                 SELECT i.*, p.name AS project_name FROM issue_fts JOIN issues i ON i.id = issue_fts.rowid
                 JOIN projects p ON p.id = i.project_id
                 WHERE issue_fts MATCH ? AND i.project_id = ? AND i.status = 'open' AND i.deleted_at IS NULL
                 ORDER BY bm25(issue_fts, 4.0, 1.0, 0.0) LIMIT 20
-                """,
+                """),
             arguments: ["{title body} : (\(match))", projectId])
         return candidates.filter { Similarity.jaccard(words, Similarity.words($0.title + " " + $0.body)) >= 0.8 }
     }
@@ -85,11 +90,11 @@ enum Similarity {
         guard words.count <= 300 else { return titleWords.sorted() }
         let all = words.sorted()
         var counts: [String: Int] = [:]
-        for row in try Row.fetchAll(
-            db, sql: "SELECT term, doc FROM issue_fts_vocab WHERE term IN (\(databaseQuestionMarks(count: all.count)))",
-            arguments: StatementArguments(all))
-        {
-            counts[row["term"]] = row["doc"]
+        // One cached point lookup per word (a title has a handful): an IN list would compile a new
+        // statement for every word count.
+        let lookup = try db.cachedStatement(sql: "SELECT doc FROM issue_fts_vocab WHERE term = ?")
+        for word in all {
+            if let doc = try Int.fetchOne(lookup, arguments: [word]) { counts[word] = doc }
         }
         let need = all.count / 5 + 1
         return Array(all.sorted { (counts[$0] ?? 0, $0) < (counts[$1] ?? 0, $1) }.prefix(need))

@@ -87,7 +87,7 @@ extension Store {
 
     /// Every token, newest first.
     func listTokens() async throws -> [APIToken] {
-        try await writer.read { db in
+        try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM api_tokens ORDER BY id DESC").map(Store.token(row:))
         }
     }
@@ -110,15 +110,15 @@ extension Store {
     func verifyToken(_ secret: String) async throws -> TokenIdentity? {
         let hash = TokenSecret.hash(secret)
         let now = Timestamp.now()
-        return try await writer.read { db in
+        return try read { db in
             guard
                 let row = try Row.fetchOne(
-                    db,
-                    sql: """
+                    db.cachedStatement(
+                        sql: """
                         SELECT t.id, t.actor, t.role, t.kind, t.expires_at, u.role AS user_role, u.disabled_at AS user_disabled_at
                         FROM api_tokens t LEFT JOIN users u ON u.name = t.actor
                         WHERE t.hash = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)
-                        """,
+                        """),
                     arguments: [hash, now])
             else { return nil }
             // A disabled user's tokens are dead at once; a user's role caps their tokens' roles.
@@ -132,7 +132,7 @@ extension Store {
     /// Whether any live DB-backed token, or any enabled user with a password (who can log in), exists
     /// (start-up rule 6).
     func identityRecordsExist() async throws -> Bool {
-        try await writer.read { db in
+        try read { db in
             try Bool.fetchOne(
                 db,
                 sql: """

@@ -38,14 +38,14 @@ extension Store {
 
     /// Every user, by name.
     func listUsers() async throws -> [User] {
-        try await writer.read { db in
+        try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY name").map { Store.userRecord(row: $0).user }
         }
     }
 
     /// One user with its password hash, or nil.
     func userRecord(name: String) async throws -> UserRecord? {
-        try await writer.read { db in try Store.userRecord(db, name: name) }
+        try read { db in try Store.userRecord(db, name: name) }
     }
 
     /// Applies the fields of an update. Disabling a user revokes every live token and session of theirs
