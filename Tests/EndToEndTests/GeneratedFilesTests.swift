@@ -121,6 +121,31 @@ struct GeneratedFilesTests {
     }
 }
 
+/// Start-up cost: a command without `commandName` makes swift-argument-parser derive it with
+/// `String(describing:)` of its type, which asks the runtime for protocol conformances and, the first
+/// time for each type, scans every conformance record of the binary: over half of `kata list`'s CPU in a
+/// statically linked build (bench/README.md, "kata end to end").
+@Suite("Command configurations")
+struct CommandNameTests {
+    @Test("every command names itself", arguments: ["Sources/kata", "Sources/kata-admin", "Sources/katad"])
+    func everyCommandNamesItself(_ folder: String) throws {
+        let root = GeneratedFiles.repoRoot + "/" + folder
+        let files = try #require(FileManager.default.enumerator(atPath: root)).compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") }
+        var seen = 0
+        for file in files {
+            let text = try String(contentsOfFile: root + "/" + file, encoding: .utf8)
+            var rest = Substring(text)
+            while let r = rest.range(of: "CommandConfiguration(") {
+                seen += 1
+                let call = rest[r.upperBound...].prefix(200)
+                #expect(call.drop(while: \.isWhitespace).hasPrefix("commandName:"), "\(folder)/\(file): a CommandConfiguration without commandName")
+                rest = rest[r.upperBound...]
+            }
+        }
+        #expect(seen > 0, "no CommandConfiguration found under \(folder)")
+    }
+}
+
 /// Helpers of these tests (self-contained: Foundation only).
 private enum GeneratedFiles {
     /// The repository root: the nearest folder above this file holding Package.swift.

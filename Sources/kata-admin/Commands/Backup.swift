@@ -5,7 +5,7 @@ import Shared
 
 /// `kata-admin backup --out FILE`: an online, consistent copy through the admin socket.
 struct Backup: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "backup", 
         abstract: "Write an online, consistent backup of the database (0600) while the daemon keeps serving.",
         discussion: """
             The daemon copies its database with SQLite's backup API from one snapshot, checks the copy, and \
@@ -32,7 +32,7 @@ struct Backup: ParsableCommand {
 
 /// `kata-admin restore FILE`: puts a backup in place of the database, with the daemon stopped.
 struct Restore: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "restore", 
         abstract: "Replace the database with a backup (the daemon must be stopped).",
         discussion: """
             The file must be a SQLite database that passes `PRAGMA integrity_check` and was written by this \

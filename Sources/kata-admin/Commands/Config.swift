@@ -4,7 +4,7 @@ import Shared
 
 /// `kata-admin config check|show`.
 struct Config: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "config", 
         abstract: "Check or show the daemon's configuration.",
         discussion: "Example: kata-admin config check --config /srv/kata/config.toml", subcommands: [Check.self, Show.self])
 
@@ -59,7 +59,7 @@ struct Config: ParsableCommand {
     }
 
     struct Check: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "check", 
             abstract: "Apply katad's start-up rules offline; exit 0 when valid, 3 when not, every problem listed with its key.",
             discussion: "Example: kata-admin config check --config /etc/kata/config.toml --listen 100.64.0.5:7777")
 
@@ -88,7 +88,7 @@ struct Config: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "show", 
             abstract: "Show the merged effective configuration (file, environment), secrets redacted.",
             discussion: "Example: kata-admin config show --json")
 

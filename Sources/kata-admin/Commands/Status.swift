@@ -4,7 +4,7 @@ import Shared
 
 /// `kata-admin status`: the daemon as seen through the admin socket.
 struct Status: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "status", 
         abstract: "Report the daemon of this KATA_HOME through its admin socket; exit 7 when it does not answer.",
         discussion: "Example: kata-admin status --json")
 

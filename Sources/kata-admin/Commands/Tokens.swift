@@ -4,7 +4,7 @@ import Shared
 
 /// `kata-admin tokens create|list|revoke` through the admin socket.
 struct Tokens: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "tokens", 
         abstract: "Mint, list and revoke identity tokens through the admin socket.",
         discussion: "Example: kata-admin tokens create --actor ci --name pipeline --role user", subcommands: [Create.self, List.self, Revoke.self])
 
@@ -22,7 +22,7 @@ struct Tokens: ParsableCommand {
     static var operatorName: String { "admin:" + Shared.Environment.osUserName(Shared.Environment.all()) }
 
     struct Create: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "create", 
             abstract: "Mint a token; its secret is printed once.", discussion: "Example: kata-admin tokens create --actor ci --name pipeline --role user")
         @Option(help: "The actor the token writes as.") var actor: String
         @Option(help: "A label, unique per actor.") var name: String
@@ -41,7 +41,7 @@ struct Tokens: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List tokens (never their secrets).", discussion: "Example: kata-admin tokens list")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List tokens (never their secrets).", discussion: "Example: kata-admin tokens list")
         @Flag(help: "Print as JSON.") var json = false
 
         func run() throws {
@@ -54,7 +54,7 @@ struct Tokens: ParsableCommand {
     }
 
     struct Revoke: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a token by id.", discussion: "Example: kata-admin tokens revoke 3")
+        static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a token by id.", discussion: "Example: kata-admin tokens revoke 3")
         @Argument(help: "The token id.") var id: String
         @Flag(help: "Print as JSON.") var json = false
 

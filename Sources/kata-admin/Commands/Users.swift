@@ -4,7 +4,7 @@ import Shared
 
 /// `kata-admin users create|list|set-role|disable|enable|passwd` through the admin socket.
 struct Users: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "users", 
         abstract: "Create and manage users (name, role, password) through the admin socket.",
         discussion: """
             A user's name is the actor their writes are attributed to. Roles, lowest to highest:
@@ -53,7 +53,7 @@ struct Users: ParsableCommand {
     }
 
     struct Create: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "create", 
             abstract: "Create a user, with a password from standard input or a prompt (none when neither).",
             discussion: "Example: kata-admin users create alice --role user --password-stdin < password.txt")
         @Argument(help: "The user's name: the actor their writes are attributed to.") var name: String
@@ -74,7 +74,7 @@ struct Users: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List users (never their passwords).", discussion: "Example: kata-admin users list --json")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List users (never their passwords).", discussion: "Example: kata-admin users list --json")
         @Flag(help: "Print as JSON.") var json = false
 
         func run() throws {
@@ -102,7 +102,7 @@ struct Users: ParsableCommand {
     }
 
     struct Disable: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "disable", 
             abstract: "Disable a user: logins fail, and every token and session of theirs is revoked at once.",
             discussion: "Example: kata-admin users disable alice")
         @Argument(help: "The user's name.") var name: String
@@ -116,7 +116,7 @@ struct Users: ParsableCommand {
     }
 
     struct Enable: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "enable", 
             abstract: "Enable a disabled user again (tokens revoked by the disable stay revoked).",
             discussion: "Example: kata-admin users enable alice")
         @Argument(help: "The user's name.") var name: String
@@ -130,7 +130,7 @@ struct Users: ParsableCommand {
     }
 
     struct Passwd: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "passwd", 
             abstract: "Set a user's password, from standard input or a prompt.",
             discussion: "Example: kata-admin users passwd alice --password-stdin < new-password.txt")
         @Argument(help: "The user's name.") var name: String

@@ -3,7 +3,7 @@ import Shared
 
 /// `kata assign`.
 struct Assign: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Set the owner of an issue.", discussion: "Example: kata assign 12 alice")
+    static let configuration = CommandConfiguration(commandName: "assign", abstract: "Set the owner of an issue.", discussion: "Example: kata assign 12 alice")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The issue.") var ref: String
@@ -20,7 +20,7 @@ struct Assign: ParsableCommand {
 
 /// `kata unassign`.
 struct Unassign: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Clear the owner of an issue.", discussion: "Example: kata unassign 12")
+    static let configuration = CommandConfiguration(commandName: "unassign", abstract: "Clear the owner of an issue.", discussion: "Example: kata unassign 12")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The issue.") var ref: String

@@ -4,7 +4,7 @@ import Shared
 /// `kata auth login|logout|status`: the session token this client keeps per server in
 /// `<KATA_HOME>/credentials.toml` (auth.md, "Users, roles and sessions").
 struct Auth: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "auth", 
         abstract: "Log in to a server, log out, and show the stored login.",
         discussion: """
             A login is kept in <KATA_HOME>/credentials.toml (0600) under the server URL and used for that \
@@ -61,7 +61,7 @@ struct Auth: ParsableCommand {
     }
 
     struct Login: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "login", 
             abstract: "Exchange a username and password (or a token) for a stored session.",
             discussion: """
                 With a password, the server answers with a session token (kind `session`, expiring after the \
@@ -144,7 +144,7 @@ struct Auth: ParsableCommand {
     }
 
     struct Logout: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "logout", 
             abstract: "Forget the stored login for this server; --revoke also ends it on the server.",
             discussion: "Example: kata auth logout --revoke")
         @OptionGroup var global: GlobalOptions
@@ -184,7 +184,7 @@ struct Auth: ParsableCommand {
     }
 
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "status", 
             abstract: "Show the server, whether this client is logged in, and as whom.",
             discussion: """
                 Reads credentials.toml and asks the server whether it still accepts the token (`accepted`; \

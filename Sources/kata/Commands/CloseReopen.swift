@@ -3,7 +3,7 @@ import Shared
 
 /// `kata close`.
 struct Close: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "close", 
         abstract: "Close an issue.", discussion: "Example: kata close 12 --reason wontfix --message \"Superseded by #14\"")
 
     enum Reason: String, ExpressibleByArgument, CaseIterable { case done, wontfix, duplicate }
@@ -24,7 +24,7 @@ struct Close: ParsableCommand {
 
 /// `kata reopen`.
 struct Reopen: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Reopen a closed issue.", discussion: "Example: kata reopen 12")
+    static let configuration = CommandConfiguration(commandName: "reopen", abstract: "Reopen a closed issue.", discussion: "Example: kata reopen 12")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The issue.") var ref: String

@@ -3,7 +3,7 @@ import Shared
 
 /// `kata comment`.
 struct Comment: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "comment", 
         abstract: "Append a comment.", discussion: "Example: echo \"Seen again\" | kata comment 12 --body-stdin")
 
     @OptionGroup var global: GlobalOptions

@@ -3,7 +3,7 @@ import Shared
 
 /// `kata create`.
 struct Create: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "create", 
         abstract: "Create an issue; prints its number and short id.",
         discussion: "Example: kata create \"Fix the login crash\" --label bug --blocked-by 3")
 

@@ -4,7 +4,7 @@ import Shared
 
 /// `kata daemon start|stop|status|logs`: the local daemon of this KATA_HOME.
 struct Daemon: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "daemon", 
         abstract: "Run, stop, inspect the local katad of this KATA_HOME.",
         discussion: "Example: kata daemon status --json",
         subcommands: [Start.self, Stop.self, Status.self, Logs.self])
@@ -19,7 +19,7 @@ struct Daemon: ParsableCommand {
     }
 
     struct Start: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "start", 
             abstract: "Start katad in the background (or --foreground).", discussion: "Example: kata daemon start --listen 127.0.0.1:7777")
         @OptionGroup var global: GlobalOptions
         @Option(name: .customLong("listen"), help: "Listener address (repeatable).") var listen: [String] = []
@@ -50,7 +50,7 @@ struct Daemon: ParsableCommand {
     }
 
     struct Stop: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop the background katad (SIGTERM, graceful).", discussion: "Example: kata daemon stop")
+        static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop the background katad (SIGTERM, graceful).", discussion: "Example: kata daemon stop")
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
@@ -72,7 +72,7 @@ struct Daemon: ParsableCommand {
     }
 
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "status", 
             abstract: "Whether katad runs for this KATA_HOME; exits 7 when it does not.", discussion: "Example: kata daemon status")
         @OptionGroup var global: GlobalOptions
 
@@ -99,7 +99,7 @@ struct Daemon: ParsableCommand {
     }
 
     struct Logs: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the daemon's log.", discussion: "Example: kata daemon logs --lines 50")
+        static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print the daemon's log.", discussion: "Example: kata daemon logs --lines 50")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only the last N lines.") var lines: Int = 100
 

@@ -20,7 +20,7 @@ func confirmation(_ given: String?, verb: String, session: Session, ref: String)
 
 /// `kata delete`.
 struct Delete: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "delete", 
         abstract: "Soft-delete an issue (hidden from lists and search; undo with restore).",
         discussion: "Example: kata delete 12 --force --confirm \"DELETE #12\"")
 
@@ -45,7 +45,7 @@ struct Delete: ParsableCommand {
 
 /// `kata restore`.
 struct Restore: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Undo a soft delete.", discussion: "Example: kata restore 12")
+    static let configuration = CommandConfiguration(commandName: "restore", abstract: "Undo a soft delete.", discussion: "Example: kata restore 12")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The issue.") var ref: String
@@ -61,7 +61,7 @@ struct Restore: ParsableCommand {
 
 /// `kata purge`.
 struct Purge: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "purge", 
         abstract: "Irreversibly remove an issue with its comments, links, labels and events; writes the purge log.",
         discussion: "Example: kata purge 12 --force --confirm \"PURGE #12\"")
 

@@ -3,7 +3,7 @@ import Shared
 
 /// `kata edit`: one atomic change.
 struct Edit: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "edit", 
         abstract: "Change title, body, owner and links in one atomic edit.",
         discussion: "Example: kata edit 4 --title \"Better title\" --blocked-by 2 --remove-related 7")
 

@@ -4,7 +4,7 @@ import Shared
 
 /// `kata events`: poll the event log, or follow the SSE stream.
 struct Events: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "events", 
         abstract: "Show the event log; --follow tails the live stream and reconnects with its cursor.",
         discussion: "Example: kata events --after 120 --limit 50")
 

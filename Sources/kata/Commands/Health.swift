@@ -3,7 +3,7 @@ import Shared
 
 /// `kata health`.
 struct Health: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "health", 
         abstract: "Server health: database, schema version, uptime, listeners, auth mode.", discussion: "Example: kata health --json")
     @OptionGroup var global: GlobalOptions
 
@@ -21,7 +21,7 @@ struct Health: ParsableCommand {
 
 /// `kata version`.
 struct Version: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "version", 
         abstract: "Versions of this client and of the server.", discussion: "Example: kata version --json")
     @OptionGroup var global: GlobalOptions
 

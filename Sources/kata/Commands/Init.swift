@@ -4,7 +4,7 @@ import Shared
 
 /// `kata init`: bind the workspace to a project.
 struct Init: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "init", 
         abstract: "Bind this workspace to a project (creating it if needed) and write .kata.toml.",
         discussion: "Idempotent. Example: kata init --project product")
 

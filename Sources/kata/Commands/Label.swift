@@ -3,12 +3,12 @@ import Shared
 
 /// `kata label add|rm`.
 struct Label: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "label", 
         abstract: "Add or remove labels (1-64 characters of a-z 0-9 . _ : -).",
         discussion: "Example: kata label add 12 bug area:ui && kata label rm 12 area:ui", subcommands: [Add.self, Remove.self])
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add labels.", discussion: "Example: kata label add 12 bug area:ui")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add labels.", discussion: "Example: kata label add 12 bug area:ui")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The issue.") var ref: String
         @Argument(help: "Labels.") var labels: [String]

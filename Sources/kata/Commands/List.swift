@@ -3,7 +3,7 @@ import Shared
 
 /// `kata list`.
 struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "list", 
         abstract: "List issues, newest activity first.",
         discussion: "Example: kata list --status all --label bug --limit 20")
 

@@ -3,7 +3,7 @@ import Shared
 
 /// `kata projects list|show`.
 struct Projects: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "projects", 
         abstract: "Projects with their aliases and counts.", discussion: "Example: kata projects list --json",
         subcommands: [ListProjects.self, ShowProject.self])
 
@@ -32,14 +32,16 @@ struct Projects: ParsableCommand {
 
         func run() throws {
             try runCommand(global) { session, out throws(ErrorEnvelope) in
-                let project: Project
+                let resolved: Project
                 if let name {
-                    project = try session.client().call(
+                    resolved = try session.client().call(
                         "POST", "/api/v1/projects/resolve", body: ResolveProjectRequest(name: name, aliasIdentity: nil), as: ProjectAnswer.self
                     ).project
                 } else {
-                    project = try session.project()
+                    resolved = try session.project()
                 }
+                // Resolving answers without counts; the project itself has them.
+                let project = try session.client().call("GET", "/api/v1/projects/\(resolved.id)", as: ProjectAnswer.self).project
                 if out.json { return out.value(ProjectAnswer(project: project)) }
                 out.line("\(project.name) (id \(project.id), \(project.uid))")
                 out.line("created \(project.createdAt), next issue #\(project.nextIssueNumber)")

@@ -3,7 +3,7 @@ import Shared
 
 /// `kata ready`.
 struct Ready: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "ready", 
         abstract: "Open issues with no open blocker, oldest first.", discussion: "Example: kata ready --limit 5")
 
     @OptionGroup var global: GlobalOptions

@@ -4,7 +4,7 @@ import Shared
 
 /// `kata search`.
 struct Search: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "search", 
         abstract: "Full-text search (BM25) over titles, bodies and comments, best first, with the score.",
         discussion: "FTS5 syntax: words, \"phrases\", prefix*, AND/OR/NOT. Example: kata search \"login crash\"")
 

@@ -3,7 +3,7 @@ import Shared
 
 /// `kata show`.
 struct Show: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "show", 
         abstract: "Show one issue with its labels and links.",
         discussion: "REF is N, #N, project#N, a short id or a ULID. Example: kata show 12 --comments")
 

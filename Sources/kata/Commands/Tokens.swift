@@ -3,12 +3,12 @@ import Shared
 
 /// `kata tokens create|list|revoke`: DB-backed identity tokens (needs the bootstrap token, an admin token, or local use).
 struct Tokens: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "tokens", 
         abstract: "Mint, list and revoke DB-backed identity tokens.",
         discussion: "Example: kata tokens create --actor alice --name laptop && kata tokens list", subcommands: [Create.self, List.self, Revoke.self])
 
     struct Create: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "create", 
             abstract: "Mint a token; its secret is printed once.",
             discussion: "Example: kata tokens create --actor alice --name laptop --role user --expires 30d")
         // `--actor` names the token's actor here, so this command takes the connection flags itself.
@@ -36,7 +36,7 @@ struct Tokens: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List tokens (never their secrets).", discussion: "Example: kata tokens list --json")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List tokens (never their secrets).", discussion: "Example: kata tokens list --json")
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
@@ -49,7 +49,7 @@ struct Tokens: ParsableCommand {
     }
 
     struct Revoke: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a token by id.", discussion: "Example: kata tokens revoke 3")
+        static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a token by id.", discussion: "Example: kata tokens revoke 3")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The token id (from `kata tokens list`).") var id: String
 

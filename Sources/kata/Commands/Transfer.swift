@@ -4,7 +4,7 @@ import Shared
 
 /// `kata export`: the server's data as JSONL.
 struct Export: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "export", 
         abstract: "Write all projects, issues, comments, labels, links, events and the purge log as JSONL.",
         discussion: """
             One JSON object per line, in a deterministic order: two exports of the same data are byte-identical. \
@@ -125,7 +125,7 @@ struct ExportSink {
 
 /// `kata import FILE [--merge]`.
 struct Import: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "import", 
         abstract: "Load a JSONL export: every line is checked first, then all of it loads in one transaction.",
         discussion: """
             Into an empty database the export's ids, numbers, event ids and instance uid are kept, so \
