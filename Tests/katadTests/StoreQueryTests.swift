@@ -448,5 +448,8 @@ struct StoreListTests {
         let p = try await f.store.project(id: f.pid)
         #expect(p.counts == IssueCounts(open: 2, closed: 1))
         #expect(p.nextIssueNumber == 5)
+        // Resolving (what every kata command does first) skips the count: it reads every issue.
+        let resolved = try await f.store.resolveProject(ResolveProjectRequest(name: p.name, aliasIdentity: nil))
+        #expect(resolved.id == f.pid && resolved.counts == nil)
     }
 }

@@ -2628,7 +2628,7 @@ enum OpenAPIDocument {
                 }
               }
             },
-            "description": "The project."
+            "description": "The project, without `counts` (they cost a scan of its issues; `GET /api/v1/projects/{id}` has them)."
           },
           "400": {
             "$ref": "#/components/responses/BadRequest"

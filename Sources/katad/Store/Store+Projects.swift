@@ -73,7 +73,8 @@ extension Store {
         }
     }
 
-    /// Resolves a binding (name and/or alias identity) to its project.
+    /// Resolves a binding (name and/or alias identity) to its project, without `counts`: every `kata`
+    /// command resolves its project first, and counting a project's issues reads all of them.
     func resolveProject(_ req: ResolveProjectRequest) async throws -> Project {
         try read { db in
             if let name = req.name.map(Validation.trimmed), !name.isEmpty {
@@ -82,7 +83,7 @@ extension Store {
                         404, .projectNotFound, "no project named \(name)",
                         hint: "run `kata init --project \(name)` in the workspace", data: ["name": .string(name)])
                 }
-                return try p.wire(db)
+                return try p.wire(db, counts: false)
             }
             if let identity = req.aliasIdentity, !identity.isEmpty {
                 guard let p = try ProjectRow.fetch(db, aliasIdentity: identity) else {
@@ -90,7 +91,7 @@ extension Store {
                         404, .projectNotInitialized, "no project is bound to this workspace (\(identity))",
                         hint: "run `kata init` in the workspace")
                 }
-                return try p.wire(db)
+                return try p.wire(db, counts: false)
             }
             throw KataError.validation("name", "give a project name or an alias_identity")
         }
@@ -170,7 +171,9 @@ struct ProjectRow: FetchableRecord, Sendable {
         return try fetch(db: db, id: db.lastInsertedRowID)!
     }
 
-    func wire(_ db: Database) throws -> Project {
+    /// The project as the API shows it; `counts` (open and closed issues, a scan of the project's
+    /// issues) only when asked for.
+    func wire(_ db: Database, counts withCounts: Bool = true) throws -> Project {
         let aliases = try Row.fetchAll(
             db, sql: "SELECT * FROM project_aliases WHERE project_id = ? ORDER BY id", arguments: [id]
         ).map {
@@ -178,15 +181,18 @@ struct ProjectRow: FetchableRecord, Sendable {
                 aliasIdentity: $0["alias_identity"], aliasKind: $0["alias_kind"], lastSeenPath: $0["last_seen_path"],
                 createdAt: $0["created_at"])
         }
-        let counts = try Row.fetchOne(
-            db,
-            sql: """
-                SELECT COALESCE(SUM(status = 'open'), 0) AS open, COALESCE(SUM(status = 'closed'), 0) AS closed
-                FROM issues WHERE project_id = ? AND deleted_at IS NULL
-                """,
-            arguments: [id])
+        var counts: IssueCounts?
+        if withCounts {
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT COALESCE(SUM(status = 'open'), 0) AS open, COALESCE(SUM(status = 'closed'), 0) AS closed
+                    FROM issues WHERE project_id = ? AND deleted_at IS NULL
+                    """,
+                arguments: [id])
+            counts = IssueCounts(open: row?["open"] ?? 0, closed: row?["closed"] ?? 0)
+        }
         return Project(
-            id: id, uid: uid, name: name, createdAt: createdAt, nextIssueNumber: nextIssueNumber, aliases: aliases,
-            counts: IssueCounts(open: counts?["open"] ?? 0, closed: counts?["closed"] ?? 0))
+            id: id, uid: uid, name: name, createdAt: createdAt, nextIssueNumber: nextIssueNumber, aliases: aliases, counts: counts)
     }
 }
