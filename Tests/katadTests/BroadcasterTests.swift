@@ -77,6 +77,22 @@ struct BroadcasterTests {
         }
     }
 
+    @Test func aSubscriberThatFellBehindTakesEverythingPendingAtOnce() async throws {
+        let b = EventBroadcaster()
+        let (_, mailbox) = b.subscribe(projectId: nil)
+        b.publish([event(1)], purge: nil)
+        b.publish([event(2), event(3)], purge: nil)
+        b.keepalive()
+        b.publish([event(4)], purge: PurgeNotice(projectId: 1, resetCursor: 9))
+        // One take returns all four publishes (one write on the wire), in order.
+        let first = try #require(await mailbox.takeAll())
+        #expect(ids(first) == [1, 2, 3, 0, -9, 4])
+        b.publish([event(10)], purge: nil)
+        #expect(ids(try #require(await mailbox.takeAll())) == [10])
+        b.close()
+        #expect(await mailbox.takeAll() == nil, "a closed, drained mailbox ends the stream")
+    }
+
     @Test func closeEndsStreamsAndRefusesNewSubscribers() async throws {
         let b = EventBroadcaster()
         let (_, s1) = b.subscribe(projectId: nil)
