@@ -12,9 +12,8 @@ public struct JSONWriter {
         bytes.reserveCapacity(capacity)
     }
 
-    /// Starts an object or array member list; `first` tracks whether a comma is needed.
-    mutating func open(_ c: UInt8) { bytes.append(c) }
-    mutating func close(_ c: UInt8) { bytes.append(c) }
+    /// One structural character: `{ } [ ] , :`.
+    mutating func byte(_ c: UInt8) { bytes.append(c) }
 
     /// `"key":`, preceded by a comma unless it is the object's first member. Keys are ASCII snake_case and
     /// every caller passes them in sorted order.
@@ -119,7 +118,7 @@ public protocol JSONWritable {
 extension Issue: JSONWritable {
     public func write(to w: inout JSONWriter) {
         var f = true
-        w.open(UInt8(ascii: "{"))
+        w.byte(UInt8(ascii: "{"))
         w.key("author", first: &f); w.string(author)
         w.key("body", first: &f); w.string(body)
         w.key("closed_at", first: &f); w.string(closedAt)
@@ -137,54 +136,54 @@ extension Issue: JSONWritable {
         w.key("title", first: &f); w.string(title)
         w.key("uid", first: &f); w.string(uid)
         w.key("updated_at", first: &f); w.string(updatedAt)
-        w.close(UInt8(ascii: "}"))
+        w.byte(UInt8(ascii: "}"))
     }
 }
 
 extension IssueRef: JSONWritable {
     public func write(to w: inout JSONWriter) {
         var f = true
-        w.open(UInt8(ascii: "{"))
+        w.byte(UInt8(ascii: "{"))
         w.key("number", first: &f); w.int(number)
         w.key("short_id", first: &f); w.string(shortId)
         w.key("status", first: &f); w.string(status)
         w.key("title", first: &f); w.string(title)
         w.key("uid", first: &f); w.string(uid)
-        w.close(UInt8(ascii: "}"))
+        w.byte(UInt8(ascii: "}"))
     }
 }
 
 extension IssueLinks: JSONWritable {
     public func write(to w: inout JSONWriter) {
         var f = true
-        w.open(UInt8(ascii: "{"))
+        w.byte(UInt8(ascii: "{"))
         w.key("blocked_by", first: &f); w.array(blockedBy) { $0.value($1) }
         w.key("blocks", first: &f); w.array(blocks) { $0.value($1) }
         w.key("children", first: &f); w.array(children) { $0.value($1) }
         w.key("parent", first: &f)
         if let parent { w.value(parent) } else { w.null() }
         w.key("related", first: &f); w.array(related) { $0.value($1) }
-        w.close(UInt8(ascii: "}"))
+        w.byte(UInt8(ascii: "}"))
     }
 }
 
 extension Comment: JSONWritable {
     public func write(to w: inout JSONWriter) {
         var f = true
-        w.open(UInt8(ascii: "{"))
+        w.byte(UInt8(ascii: "{"))
         w.key("author", first: &f); w.string(author)
         w.key("body", first: &f); w.string(body)
         w.key("created_at", first: &f); w.string(createdAt)
         w.key("id", first: &f); w.int(id)
         w.key("issue_uid", first: &f); w.string(issueUid)
-        w.close(UInt8(ascii: "}"))
+        w.byte(UInt8(ascii: "}"))
     }
 }
 
 extension Event: JSONWritable {
     public func write(to w: inout JSONWriter) {
         var f = true
-        w.open(UInt8(ascii: "{"))
+        w.byte(UInt8(ascii: "{"))
         w.key("actor", first: &f); w.string(actor)
         w.key("created_at", first: &f); w.string(createdAt)
         w.key("id", first: &f); w.int(id)
@@ -195,7 +194,7 @@ extension Event: JSONWritable {
         w.key("project_name", first: &f); w.string(projectName)
         w.key("type", first: &f); w.string(type)
         w.key("uid", first: &f); w.string(uid)
-        w.close(UInt8(ascii: "}"))
+        w.byte(UInt8(ascii: "}"))
     }
 }
 
@@ -212,14 +211,14 @@ extension JSONValue: JSONWritable {
             // Keys of lowercase ASCII letters, digits and `_` (all of kata's own payloads) sort by their
             // bytes, as JSONEncoder sorts them; anything else goes through JSONEncoder itself.
             guard o.keys.allSatisfy(JSONWriter.isPlainKey) else { return w.encoded(self) }
-            w.open(UInt8(ascii: "{"))
+            w.byte(UInt8(ascii: "{"))
             for (i, key) in o.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
-                if i > 0 { w.close(UInt8(ascii: ",")) }
+                if i > 0 { w.byte(UInt8(ascii: ",")) }
                 w.string(key)
-                w.close(UInt8(ascii: ":"))
+                w.byte(UInt8(ascii: ":"))
                 w.value(o[key]!)
             }
-            w.close(UInt8(ascii: "}"))
+            w.byte(UInt8(ascii: "}"))
         }
     }
 }
@@ -235,35 +234,35 @@ extension JSONWriter {
 extension IssueDetailAnswer: JSONWritable {
     public func write(to w: inout JSONWriter) {
         var f = true
-        w.open(UInt8(ascii: "{"))
+        w.byte(UInt8(ascii: "{"))
         if let comments { w.key("comments", first: &f); w.array(comments) { $0.value($1) } }
         if let events { w.key("events", first: &f); w.array(events) { $0.value($1) } }
         w.key("issue", first: &f); w.value(issue)
         w.key("links", first: &f); w.value(links)
-        w.close(UInt8(ascii: "}"))
+        w.byte(UInt8(ascii: "}"))
     }
 }
 
 extension MutationAnswer: JSONWritable {
     public func write(to w: inout JSONWriter) {
         var f = true
-        w.open(UInt8(ascii: "{"))
+        w.byte(UInt8(ascii: "{"))
         w.key("changed", first: &f); w.bool(changed)
         w.key("event", first: &f)
         if let event { w.value(event) } else { w.null() }
         w.key("issue", first: &f); w.value(issue)
         if let reused { w.key("reused", first: &f); w.bool(reused) }
-        w.close(UInt8(ascii: "}"))
+        w.byte(UInt8(ascii: "}"))
     }
 }
 
 extension IssueListAnswer: JSONWritable {
     public func write(to w: inout JSONWriter) {
         var f = true
-        w.open(UInt8(ascii: "{"))
+        w.byte(UInt8(ascii: "{"))
         w.key("issues", first: &f); w.array(issues) { $0.value($1) }
         w.key("next_cursor", first: &f); w.string(nextCursor)
-        w.close(UInt8(ascii: "}"))
+        w.byte(UInt8(ascii: "}"))
     }
 }
 
@@ -276,24 +275,24 @@ extension Array: JSONWritable where Element: JSONWritable {
 extension ReadyAnswer: JSONWritable {
     public func write(to w: inout JSONWriter) {
         var f = true
-        w.open(UInt8(ascii: "{"))
+        w.byte(UInt8(ascii: "{"))
         w.key("issues", first: &f); w.array(issues) { $0.value($1) }
-        w.close(UInt8(ascii: "}"))
+        w.byte(UInt8(ascii: "}"))
     }
 }
 
 extension SearchAnswer: JSONWritable {
     public func write(to w: inout JSONWriter) {
         var f = true
-        w.open(UInt8(ascii: "{"))
+        w.byte(UInt8(ascii: "{"))
         w.key("results", first: &f)
         w.array(results) { w, hit in
             var f = true
-            w.open(UInt8(ascii: "{"))
+            w.byte(UInt8(ascii: "{"))
             w.key("issue", first: &f); w.value(hit.issue)
             w.key("score", first: &f); w.encoded(hit.score)
-            w.close(UInt8(ascii: "}"))
+            w.byte(UInt8(ascii: "}"))
         }
-        w.close(UInt8(ascii: "}"))
+        w.byte(UInt8(ascii: "}"))
     }
 }

@@ -40,12 +40,7 @@ struct KataError: Error, HTTPResponseError, Sendable {
 /// Building JSON responses.
 enum JSONResponse {
     static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
-        let buffer: ByteBuffer
-        if let bytes = KataJSON.fastBytes(value) {
-            buffer = ByteBuffer(bytes: bytes)
-        } else {
-            buffer = ByteBuffer(bytes: (try? KataJSON.encode(value)) ?? Data("{}".utf8))
-        }
+        let buffer = ByteBuffer(bytes: KataJSON.fastBytes(value) ?? Array((try? KataJSON.encoder().encode(value)) ?? Data("{}".utf8)))
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.contentLength] = String(buffer.readableBytes)

@@ -10,14 +10,12 @@ import Shared
 /// seeing "database is locked".
 struct Store: Sendable {
     let writer: any DatabaseWriter
-    /// Called after each commit with the events it wrote, in commit order.
-    let onCommit: @Sendable ([Event], PurgeNotice?) -> Void
-    /// Carries the issue writes that queue up together in one transaction (see `GroupCommitter`).
+    /// Carries the issue writes that queue up together in one transaction (see `GroupCommitter`), and
+    /// calls `onCommit` after each commit with the events it wrote, in commit order.
     let committer: GroupCommitter
 
     init(writer: any DatabaseWriter, onCommit: @escaping @Sendable ([Event], PurgeNotice?) -> Void) {
         self.writer = writer
-        self.onCommit = onCommit
         committer = GroupCommitter(writer: writer, onCommit: onCommit)
     }
 
