@@ -12,14 +12,18 @@ import Synchronization
 /// durable as with one transaction per write (WAL, `synchronous = NORMAL`); if the commit itself fails,
 /// every write of the batch gets that error and the database is as it was before the batch.
 ///
+/// Search rows are written once per batch, after its last write (see `SearchRows`): each write hands on
+/// the batch's rows so far, its own added, or unchanged if it was rolled back.
+///
 /// When writes arrive one at a time a batch holds one write: nothing waits for a batch to fill. Under load
 /// the batch is whatever queued during the previous commit (at most `maxBatch`), which is what turns one
 /// commit per request into one commit per batch.
 final class GroupCommitter: Sendable {
     /// One write waiting for a batch.
     struct Job: Sendable {
-        /// Runs the write inside its savepoint and returns what to do once the batch has ended.
-        let run: @Sendable (Database) -> Outcome
+        /// Runs the write inside its savepoint, given the batch's search rows so far, and returns what to do
+        /// once the batch has ended.
+        let run: @Sendable (Database, SearchRows) -> Outcome
         /// Answers the caller without running the write (the batch could not start).
         let fail: @Sendable (any Error) -> Void
     }
@@ -28,6 +32,8 @@ final class GroupCommitter: Sendable {
     struct Outcome: Sendable {
         var events: [Event]
         var purge: PurgeNotice?
+        /// The batch's search rows after this write.
+        var search: SearchRows
         /// Called with nil after the commit, or with the error that rolled the batch back.
         let resume: @Sendable ((any Error)?) -> Void
     }
@@ -63,8 +69,8 @@ final class GroupCommitter: Sendable {
     func write<T: Sendable>(_ body: @escaping @Sendable (Database, inout EventSink) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let job = Job(
-                run: { db in
-                    var sink = EventSink()
+                run: { db, search in
+                    var sink = EventSink(search: search)
                     var value: T?
                     do {
                         try db.inSavepoint {
@@ -72,11 +78,11 @@ final class GroupCommitter: Sendable {
                             return .commit
                         }
                     } catch {
-                        return Outcome(events: [], purge: nil, resume: { _ in continuation.resume(throwing: error) })
+                        return Outcome(events: [], purge: nil, search: search, resume: { _ in continuation.resume(throwing: error) })
                     }
                     let result = value!
                     return Outcome(
-                        events: sink.events, purge: sink.purge,
+                        events: sink.events, purge: sink.purge, search: sink.search,
                         resume: { batchError in
                             if let batchError {
                                 continuation.resume(throwing: batchError)
@@ -125,7 +131,13 @@ final class GroupCommitter: Sendable {
         do {
             try writer.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
-                    for job in batch { outcomes.append(job.run(db)) }
+                    var search = SearchRows()
+                    for job in batch {
+                        let outcome = job.run(db, search)
+                        search = outcome.search
+                        outcomes.append(outcome)
+                    }
+                    try search.write(db)
                     return .commit
                 }
             }

@@ -81,7 +81,7 @@ extension Store {
                 try db.execute(
                     sql: "UPDATE issues SET title = ?, body = ? WHERE id = ?",
                     arguments: [title ?? issue.title, body ?? issue.body, issue.id])
-                try Store.reindex(db, issueId: issue.id)
+                sink.search.change(issue.id)
                 last = try EventRow.append(db, &sink, type: "issue.updated", actor: actor, issue: issue, payload: .object(updated), at: now)
             }
             if let owner, owner != issue.owner {
@@ -124,7 +124,7 @@ extension Store {
         try db.execute(
             sql: "INSERT INTO comments(issue_id, author, body, created_at) VALUES (?, ?, ?, ?)", arguments: [issue.id, actor, body, now])
         let commentId = db.lastInsertedRowID
-        try reindex(db, issueId: issue.id)
+        sink.search.change(issue.id)
         return try EventRow.append(db, &sink, type: "issue.commented", actor: actor, issue: issue, payload: ["comment_id": .int(commentId)], at: now)
     }
 
@@ -260,7 +260,7 @@ extension Store {
             try db.execute(sql: "DELETE FROM comments WHERE issue_id = ?", arguments: [issue.id])
             try db.execute(sql: "DELETE FROM issue_labels WHERE issue_id = ?", arguments: [issue.id])
             try db.execute(sql: "DELETE FROM links WHERE from_issue_id = ?1 OR to_issue_id = ?1", arguments: [issue.id])
-            try db.execute(sql: "DELETE FROM issue_fts WHERE rowid = ?", arguments: [issue.id])
+            sink.search.change(issue.id)
             try db.execute(sql: "DELETE FROM issues WHERE id = ?", arguments: [issue.id])
             let reserved = try Store.reserveCursor(db)
             let now = Timestamp.now()

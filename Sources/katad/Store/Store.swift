@@ -13,6 +13,8 @@ struct Store: Sendable {
     /// Carries the issue writes that queue up together in one transaction (see `GroupCommitter`), and
     /// calls `onCommit` after each commit with the events it wrote, in commit order.
     let committer: GroupCommitter
+    /// Recent word counts of the look-alike check (see `TermCounts`).
+    let termCounts = TermCounts()
 
     init(writer: any DatabaseWriter, onCommit: @escaping @Sendable ([Event], PurgeNotice?) -> Void) {
         self.writer = writer
@@ -26,6 +28,7 @@ struct Store: Sendable {
         config.foreignKeysEnabled = true
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA temp_store = MEMORY") }
             db.add(function: Migrations.reverseFunction)
         }
         let pool = try DatabasePool(path: path, configuration: config)
@@ -78,10 +81,13 @@ struct Store: Sendable {
     }
 }
 
-/// Collects the events a transaction writes, for broadcasting after its commit.
+/// Collects what a write leaves for after it: the events to broadcast after the commit, and the search
+/// rows to write at the end of its batch.
 struct EventSink {
     var events: [Event] = []
     var purge: PurgeNotice?
+    /// The batch's search rows so far, this write's included (see `SearchRows`).
+    var search = SearchRows()
 }
 
 /// A purge, as subscribers of the stream need to hear about it.

@@ -1,0 +1,44 @@
+import GRDB
+
+/// The search-index (FTS5) rows a group-commit batch must write, written once after the batch's last write.
+///
+/// FTS5 writes the rows it holds in memory out as a new index segment at every savepoint, and each write of
+/// a batch runs in its own savepoint (see `GroupCommitter`). Indexing inside the writes made one segment,
+/// and the merges that follow, per write: more than half of a create's time. Collected here and written
+/// after the last savepoint, a batch makes one segment. Readers see the rows with the commit as before: the
+/// rows are written in the same transaction.
+///
+/// Inside the batch the index lags: the look-alike check reads the issues in `pending` straight from
+/// `issues` (see `Store.lookalikes`).
+struct SearchRows: Sendable, Equatable {
+    /// Issues created in the batch: their rows are inserted.
+    private(set) var added: [Int64] = []
+    /// Issues whose title, body or comments changed, or that were purged: their rows are removed and, if
+    /// the issue is still there, written again.
+    private(set) var changed: Set<Int64> = []
+
+    /// A new issue, which has no search row yet.
+    mutating func add(_ issueId: Int64) { added.append(issueId) }
+
+    /// An issue whose search row no longer matches it (or which is gone).
+    mutating func change(_ issueId: Int64) { changed.insert(issueId) }
+
+    var isEmpty: Bool { added.isEmpty && changed.isEmpty }
+
+    /// Every issue whose search row is not yet written, ascending.
+    var pending: [Int64] { Set(added).union(changed).sorted() }
+
+    /// Writes the rows: removes each changed issue's row, then indexes every pending issue that still exists.
+    func write(_ db: Database) throws {
+        if isEmpty { return }
+        let delete = try db.cachedStatement(sql: "DELETE FROM issue_fts WHERE rowid = ?")
+        for id in changed.sorted() { try delete.execute(arguments: [id]) }
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO issue_fts(rowid, title, body, comments)
+                SELECT i.id, i.title, i.body, COALESCE((SELECT group_concat(body, char(10)) FROM comments WHERE issue_id = i.id), '')
+                FROM issues i WHERE i.id = ?
+                """)
+        for id in pending { try insert.execute(arguments: [id]) }
+    }
+}
