@@ -106,17 +106,9 @@ enum Similarity {
     static func prefilter(_ db: Database, words: Set<String>, titleWords: Set<String>, counts cache: TermCounts? = nil) throws -> [String] {
         guard words.count <= 300 else { return titleWords.sorted() }
         let all = words.sorted()
+        let cache = cache ?? TermCounts()
         var counts: [String: Int] = [:]
-        // One cached point lookup per word (a title has a handful): an IN list would compile a new
-        // statement for every word count.
-        let lookup = try db.cachedStatement(sql: "SELECT doc FROM issue_fts_vocab WHERE term = ?")
-        for word in all {
-            if let cache {
-                counts[word] = try cache.count(word, db)
-            } else if let doc = try Int.fetchOne(lookup, arguments: [word]) {
-                counts[word] = doc
-            }
-        }
+        for word in all { counts[word] = try cache.count(word, db) }
         let need = all.count / 5 + 1
         return Array(all.sorted { (counts[$0] ?? 0, $0) < (counts[$1] ?? 0, $1) }.prefix(need))
     }

@@ -10,7 +10,7 @@ import GRDB
 ///
 /// Inside the batch the index lags: the look-alike check reads the issues in `pending` straight from
 /// `issues` (see `Store.lookalikes`).
-struct SearchRows: Sendable, Equatable {
+struct SearchRows: Sendable {
     /// Issues created in the batch: their rows are inserted.
     private(set) var added: [Int64] = []
     /// Issues whose title, body or comments changed, or that were purged: their rows are removed and, if
