@@ -60,6 +60,22 @@ struct StoreLinkTests {
         #expect(count == 1)
     }
 
+    /// Every list of links is in issue-number order, whatever order the links were made in, outgoing and
+    /// incoming links of one kind mixed.
+    @Test func linkListsAreInNumberOrder() async throws {
+        let f = try await Fixture.make()
+        for t in ["Epic", "Two", "Three", "Four", "Five"] { try await f.create(t) }
+        for child in ["4", "2", "3"] { _ = try await f.edit(child) { $0.parent = "1" } }
+        _ = try await f.edit("1") { $0.blocks = ["5", "3"] }
+        _ = try await f.edit("4") { $0.related = ["1"] }
+        _ = try await f.edit("1") { $0.related = ["2"] }
+        let links = try await f.detail("1").links
+        #expect(links.children.map(\.number) == [2, 3, 4])
+        #expect(links.blocks.map(\.number) == [3, 5])
+        #expect(links.related.map(\.number) == [2, 4])
+        #expect(try await f.detail("5").links.blockedBy.map(\.number) == [1])
+    }
+
     @Test func relatedIsSymmetricAndStoredOnce() async throws {
         let f = try await Fixture.make()
         try await f.create("One")

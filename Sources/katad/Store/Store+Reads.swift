@@ -111,26 +111,29 @@ extension Store {
     }
 
     /// The links of an issue from its point of view: one query for all five lists, outgoing links by the
-    /// `(kind, from_issue_id, to_issue_id)` index and incoming ones by `links_to`.
+    /// `(kind, from_issue_id, to_issue_id)` index and incoming ones by `links_to`. Sorted by number here,
+    /// not by the query: an `ORDER BY` over the union sets up two sorters even when there are no links,
+    /// which is most issues.
     static func links(_ db: Database, of row: IssueRow) throws -> IssueLinks {
-        let rows = try Row.fetchAll(
-            db.cachedStatement(
-                sql: """
-                    SELECT i.*, p.name AS project_name, k.kind AS link_kind, 1 AS outgoing
-                    FROM links k JOIN issues i ON i.id = k.to_issue_id JOIN projects p ON p.id = i.project_id
-                    WHERE k.kind IN ('parent', 'blocks', 'related') AND k.from_issue_id = ?1
-                    UNION ALL
-                    SELECT i.*, p.name AS project_name, k.kind AS link_kind, 0 AS outgoing
-                    FROM links k JOIN issues i ON i.id = k.from_issue_id JOIN projects p ON p.id = i.project_id
-                    WHERE k.to_issue_id = ?1
-                    ORDER BY number
-                    """),
-            arguments: [row.id])
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT \(IssueRow.columns), k.kind, 1
+                FROM links k JOIN issues i ON i.id = k.to_issue_id JOIN projects p ON p.id = i.project_id
+                WHERE k.kind IN ('parent', 'blocks', 'related') AND k.from_issue_id = ?1
+                UNION ALL
+                SELECT \(IssueRow.columns), k.kind, 0
+                FROM links k JOIN issues i ON i.id = k.from_issue_id JOIN projects p ON p.id = i.project_id
+                WHERE k.to_issue_id = ?1
+                """)
+        let rows = try Array(
+            IssueRowCursor(statement, arguments: [row.id]) { s in
+                (issue: IssueRow(s), kind: String(sqliteStatement: s, index: IssueRow.columnCount),
+                 outgoing: Int64(sqliteStatement: s, index: IssueRow.columnCount + 1) == 1)
+            })
         var links = IssueLinks(parent: nil, children: [], blocks: [], blockedBy: [], related: [])
-        for r in rows {
-            let ref = IssueRow(row: r).ref
-            let outgoing: Bool = r["outgoing"]
-            switch (r["link_kind"] as String, outgoing) {
+        for r in rows.sorted(by: { $0.issue.number < $1.issue.number }) {
+            let ref = r.issue.ref
+            switch (r.kind, r.outgoing) {
             case ("parent", true): if links.parent == nil { links.parent = ref }
             case ("parent", false): links.children.append(ref)
             case ("blocks", true): links.blocks.append(ref)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Shared
 
 // MARK: - Full-text search
@@ -18,16 +19,18 @@ extension Store {
             }
             args.append(limit)
             do {
-                let rows = try Row.fetchAll(
-                    db,
+                let statement = try db.makeStatement(
                     sql: """
-                        SELECT i.*, p.name AS project_name, bm25(issue_fts, 4.0, 1.0, 1.0) AS rank
+                        SELECT \(IssueRow.columns), bm25(issue_fts, 4.0, 1.0, 1.0) AS rank
                         FROM issue_fts JOIN issues i ON i.id = issue_fts.rowid JOIN projects p ON p.id = i.project_id
                         WHERE \(clauses.joined(separator: " AND ")) ORDER BY rank, i.id LIMIT ?
-                        """,
-                    arguments: StatementArguments(args))
-                let issues = try IssueRow.wireAll(db, rows.map(IssueRow.init(row:)))
-                return zip(issues, rows).map { SearchHit(issue: $0, score: -(($1["rank"] as Double?) ?? 0)) }
+                        """)
+                let rows = try Array(
+                    IssueRowCursor(statement, arguments: StatementArguments(args)) { s in
+                        (issue: IssueRow(s), rank: Double(sqliteStatement: s, index: IssueRow.columnCount))
+                    })
+                let issues = try IssueRow.wireAll(db, rows.map(\.issue))
+                return zip(issues, rows).map { SearchHit(issue: $0, score: -$1.rank) }
             } catch let e as DatabaseError {
                 throw KataError(
                     400, .validation, "q: the search query \"\(q)\" is not valid FTS5 syntax (\(e.message ?? "syntax error"))",

@@ -15,9 +15,12 @@ struct Store: Sendable {
     let committer: GroupCommitter
     /// Recent word counts of the look-alike check (see `TermCounts`).
     let termCounts = TermCounts()
+    /// The connections `read` runs on; nil for an in-memory store, which reads through `writer`.
+    let readers: ReadConnections?
 
-    init(writer: any DatabaseWriter, onCommit: @escaping @Sendable ([Event], PurgeNotice?) -> Void) {
+    init(writer: any DatabaseWriter, readers: ReadConnections? = nil, onCommit: @escaping @Sendable ([Event], PurgeNotice?) -> Void) {
         self.writer = writer
+        self.readers = readers
         committer = GroupCommitter(writer: writer, onCommit: onCommit)
     }
 
@@ -32,9 +35,12 @@ struct Store: Sendable {
             db.add(function: Migrations.reverseFunction)
         }
         let pool = try DatabasePool(path: path, configuration: config)
-        let store = Store(writer: pool, onCommit: onCommit)
-        try store.migrate()
-        return store
+        try migrate(pool)
+        // Opened after the migrations, so their schema is the final one. One per thread of the cooperative
+        // pool, where the API's reads run, and two more for reads from elsewhere.
+        let readers = try ReadConnections(
+            path: path, count: ProcessInfo.processInfo.activeProcessorCount + 2, configuration: config, overflow: pool)
+        return Store(writer: pool, readers: readers, onCommit: onCommit)
     }
 
     /// An in-memory store for unit tests.
@@ -43,12 +49,11 @@ struct Store: Sendable {
         config.foreignKeysEnabled = true
         config.prepareDatabase { db in db.add(function: Migrations.reverseFunction) }
         let queue = try DatabaseQueue(configuration: config)
-        let store = Store(writer: queue, onCommit: onCommit)
-        try store.migrate()
-        return store
+        try migrate(queue)
+        return Store(writer: queue, onCommit: onCommit)
     }
 
-    func migrate() throws {
+    static func migrate(_ writer: any DatabaseWriter) throws {
         try Migrations.migrator.migrate(writer)
         try writer.write { db in
             if try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'instance_uid'") == nil {
@@ -73,11 +78,12 @@ struct Store: Sendable {
         try await committer.write(body)
     }
 
-    /// Runs a read on the calling thread, on one of the pool's reader connections: no hop to a reader's
-    /// queue and back, which costs more than the short reads of the API (a point read, a page of 50).
-    /// Long reads (the export) use GRDB's async `read`.
+    /// Runs a read on the calling thread, in one transaction on one of the read connections (see
+    /// `ReadConnections`): no hop to a reader's queue and back, which costs more than the short reads of
+    /// the API (a point read, a page of 50). Long reads (the export) use GRDB's async `read`.
     func read<T>(_ body: (Database) throws -> T) throws -> T {
-        try writer.read(body)
+        if let readers { return try readers.read(body) }
+        return try writer.unsafeRead { db in try ReadConnections.inReadTransaction(db, body) }
     }
 }
 
