@@ -10,7 +10,7 @@ enum RequestDecoding {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: RequestLimits.maxBody)
-        } catch let e as HTTPResponseError {
+        } catch let e as any HTTPResponseError {
             throw e  // 413 and the like keep their status
         } catch {
             // The client stopped sending before the end of its declared body.

@@ -1,10 +1,9 @@
 import GRDB
-import GRDBSQLite
 import Shared
 
 /// A row of `issues`, joined with its project's name.
 ///
-/// Read by column position (see `IssueRowCursor`) from statements whose first columns are `columns`.
+/// Read by column position (see `ColumnCursor`) from statements whose first columns are `columns`.
 struct IssueRow: Sendable {
     var id: Int64
     var uid: String
@@ -47,24 +46,19 @@ struct IssueRow: Sendable {
         title = String(sqliteStatement: s, index: 6)
         body = String(sqliteStatement: s, index: 7)
         status = String(sqliteStatement: s, index: 8)
-        closedReason = Self.text(s, 9)
-        owner = Self.text(s, 10)
+        closedReason = String.column(s, 9)
+        owner = String.column(s, 10)
         author = String(sqliteStatement: s, index: 11)
         createdAt = String(sqliteStatement: s, index: 12)
         updatedAt = String(sqliteStatement: s, index: 13)
-        closedAt = Self.text(s, 14)
-        deletedAt = Self.text(s, 15)
-        idempotencyKey = Self.text(s, 16)
-        idempotencyFingerprint = Self.text(s, 17)
-    }
-
-    /// A nullable text column.
-    static func text(_ s: SQLiteStatement, _ index: CInt) -> String? {
-        sqlite3_column_type(s, index) == SQLITE_NULL ? nil : String(sqliteStatement: s, index: index)
+        closedAt = String.column(s, 14)
+        deletedAt = String.column(s, 15)
+        idempotencyKey = String.column(s, 16)
+        idempotencyFingerprint = String.column(s, 17)
     }
 
     static func fetchAll(_ statement: Statement, arguments: StatementArguments) throws -> [IssueRow] {
-        try Array(IssueRowCursor(statement, arguments: arguments))
+        try Array(ColumnCursor(statement, arguments: arguments, element: IssueRow.init))
     }
 
     static func fetchAll(_ db: Database, sql: String, arguments: StatementArguments) throws -> [IssueRow] {
@@ -72,11 +66,11 @@ struct IssueRow: Sendable {
     }
 
     static func fetchOne(_ db: Database, sql: String, arguments: StatementArguments) throws -> IssueRow? {
-        try IssueRowCursor(db.makeStatement(sql: sql), arguments: arguments).next()
+        try ColumnCursor(db.makeStatement(sql: sql), arguments: arguments, element: IssueRow.init).next()
     }
 
     static func fetch(_ db: Database, id: Int64) throws -> IssueRow? {
-        try IssueRowCursor(db.cachedStatement(sql: "\(select) WHERE i.id = ?"), arguments: [id]).next()
+        try ColumnCursor(db.cachedStatement(sql: "\(select) WHERE i.id = ?"), arguments: [id], element: IssueRow.init).next()
     }
 
     /// The issue as the API shows it, with its labels.
@@ -198,31 +192,5 @@ extension Store {
             409, .ambiguousReference, "\(ref) matches \(rows.count) issues: \(names.joined(separator: ", "))",
             hint: "use a longer short id or project#N",
             data: ["candidates": .array(rows.prefix(10).map { .object(["project": .string($0.projectName), "number": .int($0.number), "uid": .string($0.uid)]) })])
-    }
-}
-
-/// Iterates the rows of a statement whose first columns are `IssueRow.columns`, read by column position,
-/// with GRDB's statement stepping and errors. GRDB's `Row` would build a dictionary of the statement's
-/// lower-cased column names at every fetch, and look up each of the 18 columns by name in it: on a point
-/// read that was more time than SQLite's. `element` reads one row (the issue, and any columns after it).
-final class IssueRowCursor<Element>: DatabaseCursor {
-    let _statement: Statement
-    var _isDone = false
-    private let element: (SQLiteStatement) -> Element
-
-    init(_ statement: Statement, arguments: StatementArguments, element: @escaping (SQLiteStatement) -> Element) throws {
-        _statement = statement
-        self.element = element
-        try statement.setArguments(arguments)
-    }
-
-    func _element(sqliteStatement: SQLiteStatement) throws -> Element {
-        element(sqliteStatement)
-    }
-}
-
-extension IssueRowCursor where Element == IssueRow {
-    convenience init(_ statement: Statement, arguments: StatementArguments) throws {
-        try self.init(statement, arguments: arguments, element: IssueRow.init)
     }
 }

@@ -100,7 +100,7 @@ extension Store {
     /// Every visible project with its aliases and counts, by name.
     func listProjects() async throws -> [Project] {
         try read { db in
-            try ProjectRow.fetchAll(db, sql: "SELECT * FROM projects WHERE hidden = 0 ORDER BY name").map { try $0.wire(db) }
+            try ProjectRow.fetchAll(db, sql: "SELECT \(ProjectRow.columns) FROM projects p WHERE p.hidden = 0 ORDER BY p.name").map { try $0.wire(db) }
         }
     }
 
@@ -125,8 +125,9 @@ enum ProjectRules {
     }
 }
 
-/// A row of `projects`.
-struct ProjectRow: FetchableRecord, Sendable {
+/// A row of `projects`, read by column position (see `ColumnCursor`) from statements whose first
+/// columns are `columns`.
+struct ProjectRow: Sendable {
     var id: Int64
     var uid: String
     var name: String
@@ -134,27 +135,39 @@ struct ProjectRow: FetchableRecord, Sendable {
     var nextIssueNumber: Int64
     var hidden: Bool
 
-    init(row: Row) {
-        id = row["id"]
-        uid = row["uid"]
-        name = row["name"]
-        createdAt = row["created_at"]
-        nextIssueNumber = row["next_issue_number"]
-        hidden = row["hidden"]
+    /// The columns a project is read from, in the order `init(_:)` reads them, for a table aliased `p`.
+    static let columns = "p.id, p.uid, p.name, p.created_at, p.next_issue_number, p.hidden"
+
+    /// The project on the statement's current row.
+    init(_ s: SQLiteStatement) {
+        id = Int64(sqliteStatement: s, index: 0)
+        uid = String(sqliteStatement: s, index: 1)
+        name = String(sqliteStatement: s, index: 2)
+        createdAt = String(sqliteStatement: s, index: 3)
+        nextIssueNumber = Int64(sqliteStatement: s, index: 4)
+        hidden = Bool(sqliteStatement: s, index: 5)
+    }
+
+    private static func fetchOne(_ statement: Statement, arguments: StatementArguments) throws -> ProjectRow? {
+        try ColumnCursor(statement, arguments: arguments, element: ProjectRow.init).next()
+    }
+
+    static func fetchAll(_ db: Database, sql: String) throws -> [ProjectRow] {
+        try Array(ColumnCursor(db.makeStatement(sql: sql), arguments: [], element: ProjectRow.init))
     }
 
     static func fetch(db: Database, id: Int64) throws -> ProjectRow? {
-        try fetchOne(db.cachedStatement(sql: "SELECT * FROM projects WHERE id = ?"), arguments: [id])
+        try fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM projects p WHERE p.id = ?"), arguments: [id])
     }
 
     static func fetch(_ db: Database, name: String) throws -> ProjectRow? {
-        try fetchOne(db.cachedStatement(sql: "SELECT * FROM projects WHERE name = ? AND hidden = 0"), arguments: [name])
+        try fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM projects p WHERE p.name = ? AND p.hidden = 0"), arguments: [name])
     }
 
     static func fetch(_ db: Database, aliasIdentity: String) throws -> ProjectRow? {
         try fetchOne(
-            db,
-            sql: "SELECT p.* FROM projects p JOIN project_aliases a ON a.project_id = p.id WHERE a.alias_identity = ? AND p.hidden = 0",
+            db.makeStatement(
+                sql: "SELECT \(columns) FROM projects p JOIN project_aliases a ON a.project_id = p.id WHERE a.alias_identity = ? AND p.hidden = 0"),
             arguments: [aliasIdentity])
     }
 

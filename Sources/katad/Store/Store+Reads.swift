@@ -126,7 +126,7 @@ extension Store {
                 WHERE k.to_issue_id = ?1
                 """)
         let rows = try Array(
-            IssueRowCursor(statement, arguments: [row.id]) { s in
+            ColumnCursor(statement, arguments: [row.id]) { s in
                 (issue: IssueRow(s), kind: String(sqliteStatement: s, index: IssueRow.columnCount),
                  outgoing: Int64(sqliteStatement: s, index: IssueRow.columnCount + 1) == 1)
             })

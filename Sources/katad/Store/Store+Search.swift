@@ -26,7 +26,7 @@ extension Store {
                         WHERE \(clauses.joined(separator: " AND ")) ORDER BY rank, i.id LIMIT ?
                         """)
                 let rows = try Array(
-                    IssueRowCursor(statement, arguments: StatementArguments(args)) { s in
+                    ColumnCursor(statement, arguments: StatementArguments(args)) { s in
                         (issue: IssueRow(s), rank: Double(sqliteStatement: s, index: IssueRow.columnCount))
                     })
                 let issues = try IssueRow.wireAll(db, rows.map(\.issue))
