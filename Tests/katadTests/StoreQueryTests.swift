@@ -323,6 +323,8 @@ struct StoreListTests {
     @Test func paginationGoesNewestActivityFirstWithoutRepeats() async throws {
         let f = try await Fixture.make()
         for i in 1...7 { try await f.create("Issue \(i) of seven") }
+        // Timestamps count milliseconds: a bump in the same millisecond as #7's creation would tie with it.
+        try await Task.sleep(for: .milliseconds(3))
         _ = try await f.store.comment(projectId: f.pid, ref: "3", body: "bump", actor: "a")
         var filter = IssueFilter(projectIds: [f.pid], limit: 3)
         var pages: [[Int64]] = []

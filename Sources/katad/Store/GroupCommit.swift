@@ -52,14 +52,17 @@ final class GroupCommitter: Sendable {
     private let queue = DispatchQueue(label: "kata.group-commit")
     /// Told the size of each batch as it starts (tests and diagnostics).
     private let onBatch: (@Sendable (Int) -> Void)?
+    /// Called after each commit, once its callers are answered (the WAL checkpointer).
+    private let afterCommit: (@Sendable () -> Void)?
 
     init(
         writer: any DatabaseWriter, onCommit: @escaping @Sendable ([Event], PurgeNotice?) -> Void,
-        onBatch: (@Sendable (Int) -> Void)? = nil
+        onBatch: (@Sendable (Int) -> Void)? = nil, afterCommit: (@Sendable () -> Void)? = nil
     ) {
         self.writer = writer
         self.onCommit = onCommit
         self.onBatch = onBatch
+        self.afterCommit = afterCommit
     }
 
     /// How many writes wait for the next batch.
@@ -149,6 +152,7 @@ final class GroupCommitter: Sendable {
         }
         publish(outcomes)
         for outcome in outcomes { outcome.resume(nil) }
+        afterCommit?()
     }
 
     /// Hands the batch's events to subscribers in commit order: one call for a run of writes, and a

@@ -17,11 +17,19 @@ struct Store: Sendable {
     let termCounts = TermCounts()
     /// The connections `read` runs on; nil for an in-memory store, which reads through `writer`.
     let readers: ReadConnections?
+    /// Checkpoints the WAL after the committer's commits; nil for an in-memory store.
+    let checkpointer: WALCheckpointer?
 
-    init(writer: any DatabaseWriter, readers: ReadConnections? = nil, onCommit: @escaping @Sendable ([Event], PurgeNotice?) -> Void) {
+    init(
+        writer: any DatabaseWriter, readers: ReadConnections? = nil, checkpointer: WALCheckpointer? = nil,
+        onCommit: @escaping @Sendable ([Event], PurgeNotice?) -> Void
+    ) {
         self.writer = writer
         self.readers = readers
-        committer = GroupCommitter(writer: writer, onCommit: onCommit)
+        self.checkpointer = checkpointer
+        var afterCommit: (@Sendable () -> Void)?
+        if let checkpointer { afterCommit = { checkpointer.committed() } }
+        committer = GroupCommitter(writer: writer, onCommit: onCommit, afterCommit: afterCommit)
     }
 
     /// Opens (creating if needed) the database file at `path` with the daemon's pragmas, and migrates it.
@@ -31,7 +39,10 @@ struct Store: Sendable {
         config.foreignKeysEnabled = true
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            if !db.configuration.readonly { try db.execute(sql: "PRAGMA temp_store = MEMORY") }
+            if !db.configuration.readonly {
+                try db.execute(sql: "PRAGMA temp_store = MEMORY")
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.writerThreshold)")
+            }
             db.add(function: Migrations.reverseFunction)
         }
         let pool = try DatabasePool(path: path, configuration: config)
@@ -40,7 +51,8 @@ struct Store: Sendable {
         // pool, where the API's reads run, and two more for reads from elsewhere.
         let readers = try ReadConnections(
             path: path, count: ProcessInfo.processInfo.activeProcessorCount + 2, configuration: config, overflow: pool)
-        return Store(writer: pool, readers: readers, onCommit: onCommit)
+        let checkpointer = try WALCheckpointer(path: path, configuration: config)
+        return Store(writer: pool, readers: readers, checkpointer: checkpointer, onCommit: onCommit)
     }
 
     /// An in-memory store for unit tests.
