@@ -49,7 +49,8 @@ struct Katad: AsyncParsableCommand {
         let lock = HomeLock(home: home)
         try lock.acquire()
         let logger = Self.makeLogger(home: home, env: env)
-        let broadcaster = EventBroadcaster()
+        // Streams get what was committed at most every 20 ms (see EventBroadcaster).
+        let broadcaster = EventBroadcaster(coalesce: .milliseconds(20))
         let store: Store
         do {
             store = try Store.open(path: home.databasePath) { events, purge in broadcaster.publish(events, purge: purge) }

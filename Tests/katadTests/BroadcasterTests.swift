@@ -14,7 +14,7 @@ func event(_ id: Int64, project: Int64 = 1) -> Shared.Event {
 func ids(_ items: [StreamItem]) -> [Int64] {
     items.flatMap { item -> [Int64] in
         switch item {
-        case .events(let events): return events.map(\.id)
+        case .events(let run): return run.events.map(\.id)
         case .reset(_, let cursor): return [-cursor]
         case .keepalive: return [0]
         }
@@ -62,7 +62,7 @@ struct BroadcasterTests {
         var received: [Int64] = []
         for id in Int64(1)...6 {
             b.publish([event(id)], purge: nil)
-            if case .events(let events)? = await iterator.next() { received += events.map(\.id) }
+            if case .events(let run)? = await iterator.next() { received += run.events.map(\.id) }
         }
         #expect(received == [1, 2, 3, 4, 5, 6])
         #expect(b.subscriberCount == 1, "the slow subscriber should have been disconnected")
@@ -72,7 +72,7 @@ struct BroadcasterTests {
         #expect(ids(slowItems) == [1, 2])
         // The fast one is still live.
         b.publish([event(7)], purge: nil)
-        if case .events(let events)? = await iterator.next() { #expect(events.map(\.id) == [7]) } else {
+        if case .events(let run)? = await iterator.next() { #expect(run.events.map(\.id) == [7]) } else {
             Testing.Issue.record("fast subscriber stopped receiving")
         }
     }
@@ -146,6 +146,40 @@ struct BroadcasterTests {
         for await item in stream { items.append(item) }
         let firstId = try #require(created.event?.id)
         #expect(ids(items) == [firstId, firstId + 1, firstId + 2, -purged.purge.resetCursor])
-        if case .events(let batch) = items[1] { #expect(batch.map(\.type) == ["issue.commented", "issue.closed"]) }
+        if case .events(let batch) = items[1] { #expect(batch.events.map(\.type) == ["issue.commented", "issue.closed"]) }
+    }
+
+    /// With an interval, what is published within it after a delivery waits, then goes out in one push:
+    /// one wake-up and one write per stream instead of one per commit.
+    @Test func publishesWithinTheIntervalGoOutTogether() async throws {
+        let b = EventBroadcaster(coalesce: .milliseconds(300))
+        let (_, mailbox) = b.subscribe(projectId: nil)
+        b.publish([event(1)], purge: nil)  // after a quiet spell: at once
+        #expect(ids(try #require(await mailbox.takeAll())) == [1])
+        b.publish([event(2)], purge: nil)
+        b.publish([event(3), event(4)], purge: nil)
+        #expect(mailbox.pendingCount == 0, "published within the interval: held back")
+        let together = try #require(await mailbox.takeAll())
+        #expect(together.count == 1, "one run of events, one push")
+        #expect(ids(together) == [2, 3, 4])
+        b.close()
+    }
+
+    /// Closing delivers what was published before it, in order, before the streams end.
+    @Test func closeDeliversWhatWasPublishedFirst() async throws {
+        let b = EventBroadcaster(coalesce: .seconds(10))
+        let (_, all) = b.subscribe(projectId: nil)
+        let (_, two) = b.subscribe(projectId: 2)
+        b.publish([event(1)], purge: nil)
+        b.publish([event(2, project: 2), event(3)], purge: nil)
+        b.keepalive()
+        b.publish([event(4)], purge: PurgeNotice(projectId: 1, resetCursor: 9))
+        b.close()
+        var items: [StreamItem] = []
+        for await item in all { items.append(item) }
+        #expect(ids(items) == [1, 2, 3, 0, -9, 4])
+        var mine: [StreamItem] = []
+        for await item in two { mine.append(item) }
+        #expect(ids(mine) == [2, 0])
     }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import NIOCore
 import Shared
 import Synchronization
@@ -15,6 +16,20 @@ struct EncodedEvent: Sendable {
     }
 }
 
+/// Events delivered together, with their frames joined once for every subscriber that receives them.
+struct EventRun: Sendable {
+    let events: [EncodedEvent]
+    /// Every event's frame, in order, in one buffer.
+    let frames: ByteBuffer
+
+    init(_ events: [EncodedEvent]) {
+        self.events = events
+        var frames = ByteBuffer()
+        for e in events { frames.writeImmutableBuffer(e.frame) }
+        self.frames = frames
+    }
+}
+
 /// Server-sent event frames.
 enum SSEFrame {
     static func event(_ e: Event) -> ByteBuffer {
@@ -28,7 +43,7 @@ enum SSEFrame {
 
 /// What a stream subscriber receives.
 enum StreamItem: Sendable {
-    case events([EncodedEvent])
+    case events(EventRun)
     case reset(projectId: Int64, cursor: Int64)
     case keepalive
 }
@@ -64,20 +79,29 @@ final class StreamMailbox: AsyncSequence, Sendable {
     }
 
     func push(_ item: StreamItem) -> PushResult {
+        push(contentsOf: [item])
+    }
+
+    /// Adds items in order, waking the reader once; if they do not all fit, none is added and the
+    /// mailbox is finished.
+    func push(contentsOf new: [StreamItem]) -> PushResult {
         let (result, waiter) = state.withLock { s -> (PushResult, CheckedContinuation<Void, Never>?) in
             if s.finished { return (.finished, nil) }
-            if s.items.count >= limit {
+            if s.items.count + new.count > limit {
                 s.finished = true
                 defer { s.waiter = nil }
                 return (.dropped, s.waiter)
             }
-            s.items.append(item)
+            s.items += new
             defer { s.waiter = nil }
             return (.enqueued, s.waiter)
         }
         waiter?.resume()
         return result
     }
+
+    /// How many items wait for the reader (tests).
+    var pendingCount: Int { state.withLock { $0.items.count } }
 
     /// No more items: the reader gets what is pending, then the end.
     func finish() {
@@ -159,6 +183,12 @@ final class StreamMailbox: AsyncSequence, Sendable {
 /// `publish` is called on the database writer right after each commit, so subscribers see events in
 /// commit order. Each subscriber has a bounded mailbox; one that falls behind is dropped (its stream ends)
 /// and resumes from its cursor when it reconnects, so a slow client never slows a writer.
+///
+/// With a `coalesce` interval, what is published goes out at most once per interval: every stream is one
+/// wake-up and one socket write per delivery whatever the number of commits, which is what lets a
+/// thousand subscribers keep up with hundreds of small commits a second. Publishing then only appends to
+/// a list, so the writer no longer waits for the fan-out either. A publish after a quiet interval goes
+/// out at once. Without it (the default, for tests), each publish is delivered before it returns.
 final class EventBroadcaster: Sendable {
     struct Subscriber {
         let projectId: Int64?
@@ -171,12 +201,30 @@ final class EventBroadcaster: Sendable {
         var closed = false
     }
 
+    /// One thing to deliver, in order.
+    enum Published {
+        case events([Event], purge: PurgeNotice?)
+        case keepalive
+    }
+
+    struct Pending {
+        var published: [Published] = []
+        var scheduled = false
+        var lastDelivery: ContinuousClock.Instant?
+    }
+
     private let state = Mutex(State())
+    private let pending = Mutex(Pending())
+    /// Delivers coalesced publishes, one delivery at a time.
+    private let delivery = DispatchQueue(label: "kata.events")
     /// How many undelivered items a subscriber may hold before it is disconnected.
     let bufferLimit: Int
+    /// The least time between two deliveries; zero delivers each publish at once.
+    let coalesce: Duration
 
-    init(bufferLimit: Int = 1024) {
+    init(bufferLimit: Int = 1024, coalesce: Duration = .zero) {
         self.bufferLimit = bufferLimit
+        self.coalesce = coalesce
     }
 
     /// Registers a subscriber; `projectId` nil means every visible project.
@@ -203,31 +251,19 @@ final class EventBroadcaster: Sendable {
 
     /// Delivers committed events (and a purge's reset notice) to every matching subscriber.
     func publish(_ events: [Event], purge: PurgeNotice?) {
-        let subs = state.withLock { Array($0.subscribers) }
-        if subs.isEmpty { return }
-        let encoded = events.map(EncodedEvent.init)
-        for (id, sub) in subs {
-            var items: [StreamItem] = []
-            if let purge, sub.projectId == nil || sub.projectId == purge.projectId {
-                items.append(.reset(projectId: purge.projectId, cursor: purge.resetCursor))
-            }
-            let mine = sub.projectId.map { p in encoded.filter { $0.event.projectId == p } } ?? encoded
-            if !mine.isEmpty { items.append(.events(mine)) }
-            for item in items where sub.mailbox.push(item) != .enqueued {
-                unsubscribe(id)
-                break
-            }
-        }
+        if events.isEmpty && purge == nil { return }
+        enqueue(.events(events, purge: purge))
     }
 
     /// Sends a keepalive to every subscriber.
     func keepalive() {
-        let subs = state.withLock { Array($0.subscribers.values) }
-        for sub in subs { _ = sub.mailbox.push(.keepalive) }
+        enqueue(.keepalive)
     }
 
-    /// Ends every stream (graceful shutdown) and refuses new subscribers.
+    /// Ends every stream (graceful shutdown) and refuses new subscribers, after delivering what was
+    /// published before.
     func close() {
+        if coalesce > .zero { delivery.sync { deliverPending() } }
         let subs = state.withLock { s -> [Subscriber] in
             s.closed = true
             let all = Array(s.subscribers.values)
@@ -235,5 +271,74 @@ final class EventBroadcaster: Sendable {
             return all
         }
         for sub in subs { sub.mailbox.finish() }
+    }
+
+    private func enqueue(_ item: Published) {
+        guard coalesce > .zero else { return deliver([item]) }
+        let delay = pending.withLock { p -> Duration? in
+            p.published.append(item)
+            if p.scheduled { return nil }
+            p.scheduled = true
+            guard let last = p.lastDelivery else { return .zero }
+            return max(.zero, coalesce - last.duration(to: .now))
+        }
+        guard let delay else { return }
+        let (seconds, attoseconds) = delay.components
+        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        delivery.asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { self.deliverPending() }
+    }
+
+    private func deliverPending() {
+        let published = pending.withLock { p -> [Published] in
+            p.scheduled = false
+            p.lastDelivery = .now
+            defer { p.published = [] }
+            return p.published
+        }
+        if !published.isEmpty { deliver(published) }
+    }
+
+    /// Hands each subscriber its share of `published`, in order, in one push: a run of events as one item,
+    /// a purge's reset before the events committed with it. Subscribers of the same scope (all projects,
+    /// or one project) share one list of items, built once.
+    private func deliver(_ published: [Published]) {
+        let subs = state.withLock { Array($0.subscribers) }
+        if subs.isEmpty { return }
+        let encoded: [(events: [EncodedEvent], purge: PurgeNotice?)?] = published.map {
+            switch $0 {
+            case .events(let events, let purge): return (events.map(EncodedEvent.init), purge)
+            case .keepalive: return nil
+            }
+        }
+        var byScope: [Int64?: [StreamItem]] = [:]
+        for (id, sub) in subs {
+            let items = byScope[sub.projectId] ?? Self.items(encoded, scope: sub.projectId)
+            byScope[sub.projectId] = items
+            if !items.isEmpty, sub.mailbox.push(contentsOf: items) != .enqueued { unsubscribe(id) }
+        }
+    }
+
+    /// What a subscriber of `scope` (nil: every project) receives of `encoded` (nil entries: keepalives).
+    private static func items(_ encoded: [(events: [EncodedEvent], purge: PurgeNotice?)?], scope: Int64?) -> [StreamItem] {
+        var items: [StreamItem] = []
+        var run: [EncodedEvent] = []
+        func endRun() {
+            if !run.isEmpty { items.append(.events(EventRun(run))) }
+            run = []
+        }
+        for group in encoded {
+            guard let group else {
+                endRun()
+                items.append(.keepalive)
+                continue
+            }
+            if let purge = group.purge, scope == nil || scope == purge.projectId {
+                endRun()
+                items.append(.reset(projectId: purge.projectId, cursor: purge.resetCursor))
+            }
+            run += scope.map { p in group.events.filter { $0.event.projectId == p } } ?? group.events
+        }
+        endRun()
+        return items
     }
 }

@@ -86,11 +86,19 @@ enum EventRoutes {
             }
             // Everything pending goes out in one write.
             while let batch = await items.takeAll() {
+                // The usual case, one run of new events: its joined frames as they are, no copy.
+                if batch.count == 1, case .events(let run) = batch[0], let first = run.events.first, let last = run.events.last,
+                    first.id > position
+                {
+                    try await writer.write(run.frames)
+                    position = last.id
+                    continue
+                }
                 var buffer = ByteBuffer()
                 for item in batch {
                     switch item {
-                    case .events(let events):
-                        for e in events where e.id > position {
+                    case .events(let run):
+                        for e in run.events where e.id > position {
                             buffer.writeImmutableBuffer(e.frame)
                             position = e.id
                         }
