@@ -1,4 +1,3 @@
-import Dispatch
 import NIOCore
 import Shared
 import Synchronization
@@ -207,24 +206,18 @@ final class EventBroadcaster: Sendable {
         case keepalive
     }
 
-    struct Pending {
-        var published: [Published] = []
-        var scheduled = false
-        var lastDelivery: ContinuousClock.Instant?
-    }
-
     private let state = Mutex(State())
-    private let pending = Mutex(Pending())
-    /// Delivers coalesced publishes, one delivery at a time.
-    private let delivery = DispatchQueue(label: "kata.events")
+    /// What was published since the last delivery.
+    private let pending = Mutex<[Published]>([])
+    /// Paces deliveries, one at a time; nil delivers each publish at once.
+    private let delivery: Pacer?
     /// How many undelivered items a subscriber may hold before it is disconnected.
     let bufferLimit: Int
-    /// The least time between two deliveries; zero delivers each publish at once.
-    let coalesce: Duration
 
+    /// `coalesce`: the least time between two deliveries; zero delivers each publish at once.
     init(bufferLimit: Int = 1024, coalesce: Duration = .zero) {
         self.bufferLimit = bufferLimit
-        self.coalesce = coalesce
+        delivery = coalesce > .zero ? Pacer(label: "kata.events", interval: coalesce) : nil
     }
 
     /// Registers a subscriber; `projectId` nil means every visible project.
@@ -263,7 +256,7 @@ final class EventBroadcaster: Sendable {
     /// Ends every stream (graceful shutdown) and refuses new subscribers, after delivering what was
     /// published before.
     func close() {
-        if coalesce > .zero { delivery.sync { deliverPending() } }
+        delivery?.runNow { deliverPending() }
         let subs = state.withLock { s -> [Subscriber] in
             s.closed = true
             let all = Array(s.subscribers.values)
@@ -274,26 +267,15 @@ final class EventBroadcaster: Sendable {
     }
 
     private func enqueue(_ item: Published) {
-        guard coalesce > .zero else { return deliver([item]) }
-        let delay = pending.withLock { p -> Duration? in
-            p.published.append(item)
-            if p.scheduled { return nil }
-            p.scheduled = true
-            guard let last = p.lastDelivery else { return .zero }
-            return max(.zero, coalesce - last.duration(to: .now))
-        }
-        guard let delay else { return }
-        let (seconds, attoseconds) = delay.components
-        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-        delivery.asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { self.deliverPending() }
+        guard let delivery else { return deliver([item]) }
+        pending.withLock { $0.append(item) }
+        delivery.signal { self.deliverPending() }
     }
 
     private func deliverPending() {
         let published = pending.withLock { p -> [Published] in
-            p.scheduled = false
-            p.lastDelivery = .now
-            defer { p.published = [] }
-            return p.published
+            defer { p = [] }
+            return p
         }
         if !published.isEmpty { deliver(published) }
     }

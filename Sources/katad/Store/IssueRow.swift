@@ -30,7 +30,7 @@ struct IssueRow: Sendable {
         i.id, i.uid, i.project_id, p.name, i.number, i.short_id, i.title, i.body, i.status, i.closed_reason, \
         i.owner, i.author, i.created_at, i.updated_at, i.closed_at, i.deleted_at, i.idempotency_key, i.idempotency_fingerprint
         """
-    static let columnCount: CInt = 18
+    static let columnCount = CInt(columns.split(separator: ",").count)
 
     /// The SELECT every issue query starts from.
     static let select = "SELECT \(columns) FROM issues i JOIN projects p ON p.id = i.project_id"

@@ -1,4 +1,3 @@
-import Dispatch
 import GRDB
 import Synchronization
 
@@ -20,15 +19,9 @@ final class WALCheckpointer: Sendable {
     /// The least time between the starts of two passes.
     static let minInterval: Duration = .milliseconds(10)
 
-    private struct State {
-        var scheduled = false
-        var lastStart: ContinuousClock.Instant?
-        var passes = 0
-    }
-
     private let connection: DatabaseQueue
-    private let queue = DispatchQueue(label: "kata.checkpoint", qos: .utility)
-    private let state = Mutex(State())
+    private let pacer = Pacer(label: "kata.checkpoint", interval: minInterval, qos: .utility)
+    private let passCount = Mutex(0)
 
     /// Opens the checkpointer's own connection on the database file at `path`.
     init(path: String, configuration: Configuration) throws {
@@ -38,31 +31,17 @@ final class WALCheckpointer: Sendable {
     }
 
     /// How many passes have run (tests).
-    var passes: Int { state.withLock { $0.passes } }
+    var passes: Int { passCount.withLock { $0 } }
 
     /// Called after each commit of the writer: schedules a pass unless one is already scheduled.
     func committed() {
-        let delay = state.withLock { s -> Duration? in
-            if s.scheduled { return nil }
-            s.scheduled = true
-            guard let last = s.lastStart else { return .zero }
-            return max(.zero, Self.minInterval - last.duration(to: .now))
-        }
-        guard let delay else { return }
-        let (seconds, attoseconds) = delay.components
-        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-        queue.asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { self.pass() }
+        pacer.signal { self.pass() }
     }
 
     private func pass() {
-        // Commits from here on schedule the next pass.
-        state.withLock { s in
-            s.scheduled = false
-            s.lastStart = .now
-        }
         // Passive: copies what no reader still needs, never waits for the writer or a reader. It fails
         // with SQLITE_BUSY only when the writer is checkpointing itself; the next pass catches up.
         _ = try? connection.inDatabase { db in try db.checkpoint(.passive) }
-        state.withLock { $0.passes += 1 }
+        passCount.withLock { $0 += 1 }
     }
 }
