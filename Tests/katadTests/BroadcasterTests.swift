@@ -152,7 +152,9 @@ struct BroadcasterTests {
     /// With an interval, what is published within it after a delivery waits, then goes out in one push:
     /// one wake-up and one write per stream instead of one per commit.
     @Test func publishesWithinTheIntervalGoOutTogether() async throws {
-        let b = EventBroadcaster(coalesce: .milliseconds(300))
+        // Long enough that no scheduling delay of a loaded test run lets the interval pass between the
+        // publishes below (300 ms did, once, in a full parallel run).
+        let b = EventBroadcaster(coalesce: .seconds(2))
         let (_, mailbox) = b.subscribe(projectId: nil)
         b.publish([event(1)], purge: nil)  // after a quiet spell: at once
         #expect(ids(try #require(await mailbox.takeAll())) == [1])

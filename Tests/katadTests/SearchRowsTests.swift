@@ -167,21 +167,34 @@ struct TermCountsTests {
         try await f.create("zebra crossing")
         let counts = TermCounts(maxAge: .seconds(5), capacity: 3)
         let t0 = ContinuousClock.now
-        let first = try await f.store.writer.read { db in
-            [try counts.count("zebra", db, now: t0), try counts.count("okapi", db, now: t0)]
-        }
-        #expect(first == [1, 0])
+        let first = try await f.store.writer.read { db in try counts.count("zebra", db, now: t0) }
+        #expect(first == 1)
         try await f.create("zebra stripes")
         let later = try await f.store.writer.read { db in
             [try counts.count("zebra", db, now: t0 + .seconds(4)), try counts.count("zebra", db, now: t0 + .seconds(5))]
         }
         #expect(later == [1, 2], "the count read at t0 is reused for 4 s, and read again at 5 s")
-        #expect(counts.cachedCount == 2)
         try await f.store.writer.read { db in
-            _ = try counts.count("a", db, now: t0)
-            _ = try counts.count("b", db, now: t0)
+            _ = try counts.count("crossing", db, now: t0)
+            _ = try counts.count("stripes", db, now: t0)
         }
+        #expect(counts.cachedCount == 3)
+        _ = try await f.store.writer.read { db in try counts.count("crossing", db, now: t0 + .seconds(9)) }
         #expect(counts.cachedCount == 1, "full at 3 words: started over with the new one")
+    }
+
+    /// "No issue holds this word" lets the check leave the word out, so a 0 is never reused: a word
+    /// counted 0 and then written is counted again at once.
+    @Test func aZeroIsNeverReused() async throws {
+        let f = try await Fixture.make()
+        let counts = TermCounts(maxAge: .seconds(5), capacity: 100)
+        let t0 = ContinuousClock.now
+        let before = try await f.store.writer.read { db in try counts.count("okapi", db, now: t0) }
+        try await f.create("okapi sighted")
+        let after = try await f.store.writer.read { db in try counts.count("okapi", db, now: t0 + .seconds(1)) }
+        #expect(before == 0)
+        #expect(after == 1, "the 0 read a second earlier was not reused")
+        #expect(counts.cachedCount == 1, "only the 1 is kept")
     }
 
     /// With cached counts the store still refuses a look-alike created a moment after the original.

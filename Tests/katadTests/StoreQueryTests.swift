@@ -396,6 +396,21 @@ struct StoreListTests {
             try await f.store.issueDetailAnywhere(ref: secret.shortId, comments: false, events: false)
         }
         await expectKataError(status: 404, code: "project_not_found") { try await f.create("Sneaky", project: hidden.id) }
+        await expectKataError(status: 404, code: "project_not_found") {
+            try await f.store.issueDetail(projectId: hidden.id, ref: "\(secret.number)", comments: false, events: false)
+        }
+    }
+
+    /// `#N` is read in one query; a missing number or project still gets its own error.
+    @Test func anIssueByNumberAndItsErrors() async throws {
+        let f = try await Fixture.make()
+        let one = try await f.create("First", labels: ["b", "a"])
+        #expect(try await f.detail("#\(one.number)").issue.labels == ["a", "b"])
+        #expect(try await f.detail("\(one.number)").issue.uid == one.uid)
+        await expectKataError(status: 404, code: "issue_not_found") { try await f.detail("99") }
+        await expectKataError(status: 404, code: "project_not_found") {
+            try await f.store.issueDetail(projectId: 999, ref: "1", comments: false, events: false)
+        }
     }
 
     @Test func theSystemProjectIsHiddenAndItsNameCannotBeClaimed() async throws {

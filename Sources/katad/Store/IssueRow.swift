@@ -66,7 +66,11 @@ struct IssueRow: Sendable {
     }
 
     static func fetchOne(_ db: Database, sql: String, arguments: StatementArguments) throws -> IssueRow? {
-        try ColumnCursor(db.makeStatement(sql: sql), arguments: arguments, element: IssueRow.init).next()
+        try fetchOne(db.makeStatement(sql: sql), arguments: arguments)
+    }
+
+    static func fetchOne(_ statement: Statement, arguments: StatementArguments) throws -> IssueRow? {
+        try ColumnCursor(statement, arguments: arguments, element: IssueRow.init).next()
     }
 
     static func fetch(_ db: Database, id: Int64) throws -> IssueRow? {

@@ -14,9 +14,9 @@ extension Store {
         let words = Similarity.words(title + " " + body)
         let titleWords = Similarity.words(title)
         guard !titleWords.isEmpty else { return [] }
-        let match = try Similarity.prefilter(db, words: words, titleWords: titleWords, counts: counts)
-            .map { "\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\"" }.joined(separator: " OR ")
-        var candidates = try searchCandidates(db, projectId: projectId, match: match)
+        let terms = try Similarity.prefilter(db, words: words, titleWords: titleWords, counts: counts)
+        let match = terms.map { "\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\"" }.joined(separator: " OR ")
+        var candidates = terms.isEmpty ? [] : try searchCandidates(db, projectId: projectId, match: match)
         if !unindexed.isEmpty {
             let found = Set(candidates.map(\.id))
             let one = try db.cachedStatement(
@@ -60,7 +60,7 @@ struct Lookalike: FetchableRecord {
 
     /// Whether its words are within Jaccard 0.8 of `words`.
     func isAlike(_ words: Set<String>) -> Bool {
-        Similarity.jaccard(words, Similarity.words(title + " " + body)) >= 0.8
+        Similarity.isAlike(words, title, body)
     }
 }
 
@@ -75,6 +75,14 @@ enum Similarity {
     /// the rest of the look-alike check): nil if the text has a byte outside ASCII.
     static func asciiWords(_ text: String) -> Set<String>? {
         var words = Set<String>()
+        let read = forEachASCIIWord(text) { words.insert($0); return true }
+        return read == nil ? nil : words
+    }
+
+    /// Calls `body` with each lowercased run of ASCII letters and digits of `text`, in order, until it
+    /// returns false: nil if the text has a byte outside ASCII (from there on nothing is called), else
+    /// whether every word was read.
+    static func forEachASCIIWord(_ text: String, _ body: (String) -> Bool) -> Bool? {
         var word: [UInt8] = []
         word.reserveCapacity(32)
         for byte in text.utf8 {
@@ -84,13 +92,13 @@ enum Similarity {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): word.append(byte)
             default:
                 if !word.isEmpty {
-                    words.insert(String(decoding: word, as: UTF8.self))
+                    if !body(String(decoding: word, as: UTF8.self)) { return false }
                     word.removeAll(keepingCapacity: true)
                 }
             }
         }
-        if !word.isEmpty { words.insert(String(decoding: word, as: UTF8.self)) }
-        return words
+        if !word.isEmpty { return body(String(decoding: word, as: UTF8.self)) }
+        return true
     }
 
     /// The words of any text: split at every Character that is neither a letter nor a number.
@@ -98,19 +106,89 @@ enum Similarity {
         Set(text.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber) }).map(String.init))
     }
 
-    /// The words to search candidates by. An issue within Jaccard 0.8 of `words` holds at least 80 % of
-    /// them, so it holds one of any ⌊n/5⌋+1 of them: the rarest ones (by how many issues hold each, from
-    /// `issue_fts_vocab`) find every such issue while matching few others. Common words matched
-    /// thousands of issues per create at 100,000 issues. Very long texts fall back to the title's words.
-    /// `counts` keeps recent counts between creates (see `TermCounts`); without it every count is read.
+    /// The words to search candidates by; none when no indexed issue can be a look-alike. An issue within
+    /// Jaccard 0.8 of the n `words` holds at least 80 % of them: it misses at most m = ⌊n/5⌋, so it holds
+    /// one of any m+1 of them. The rarest ones (by how many issues hold each, from `issue_fts_vocab`) find
+    /// every such issue while matching few others; common words matched thousands of issues per create at
+    /// 100,000 issues.
+    ///
+    /// A word no indexed issue holds (a count of 0, read in this transaction) is missed by every candidate:
+    /// with z such words, a look-alike misses at most m−z of the others, so m−z+1 of those suffice, and
+    /// when z > m the index cannot hold a look-alike at all. Only words of ASCII letters and digits count
+    /// as absent: FTS5 folds others (`remove_diacritics`), so the index may hold them under another form.
+    /// The issues of the running batch are not in the index yet; `Store.lookalikes` reads those itself.
+    ///
+    /// Very long texts fall back to the title's words. `counts` keeps recent counts between creates (see
+    /// `TermCounts`); without it every count is read.
     static func prefilter(_ db: Database, words: Set<String>, titleWords: Set<String>, counts cache: TermCounts? = nil) throws -> [String] {
         guard words.count <= 300 else { return titleWords.sorted() }
-        let all = words.sorted()
         let cache = cache ?? TermCounts()
-        var counts: [String: Int] = [:]
-        for word in all { counts[word] = try cache.count(word, db) }
-        let need = all.count / 5 + 1
-        return Array(all.sorted { (counts[$0] ?? 0, $0) < (counts[$1] ?? 0, $1) }.prefix(need))
+        var absent = 0
+        var present: [(count: Int, word: String)] = []
+        for word in words {
+            let count = try cache.count(word, db)
+            if count == 0 && isASCIIWord(word) { absent += 1 } else { present.append((count, word)) }
+        }
+        let misses = words.count / 5
+        guard absent <= misses else { return [] }
+        return present.sorted { ($0.count, $0.word) < ($1.count, $1.word) }.prefix(misses - absent + 1).map(\.word)
+    }
+
+    /// Whether `word` is ASCII letters and digits only, which FTS5 indexes as it is (lowercased).
+    static func isASCIIWord(_ word: String) -> Bool {
+        word.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) || (0x41...0x5A).contains($0) }
+    }
+
+    /// Whether the words of `texts` together are within Jaccard 0.8 of `a`: `jaccard(a, words(texts…)) >= 0.8`,
+    /// without building the whole set when the answer is no. Such a set holds at most |A|/4 words that are
+    /// not in A (from |A∩B| ≥ 0.8·|A∪B| and |A∪B| = |A| + |B∖A|), so reading stops at the first word
+    /// beyond that, which for most candidates comes within their first few words.
+    static func isAlike(_ a: Set<String>, _ texts: String...) -> Bool {
+        var overlap = Overlap(target: a)
+        for text in texts {
+            guard let complete = overlap.addASCIIWords(text) else {
+                // Not all ASCII: read the words by Characters, as `words` does.
+                return jaccard(a, texts.reduce(into: Set<String>()) { $0.formUnion(unicodeWords($1)) }) >= 0.8
+            }
+            if !complete { return false }
+        }
+        return overlap.jaccard >= 0.8
+    }
+
+    /// The words of a candidate compared with a target set, as far as they have been read.
+    struct Overlap {
+        let target: Set<String>
+        /// The most words outside `target` a set within Jaccard 0.8 of it can hold.
+        let maxExtra: Int
+        var shared = Set<String>()
+        var extra = Set<String>()
+
+        init(target: Set<String>) {
+            self.target = target
+            maxExtra = target.count / 4
+        }
+
+        /// Adds one word; false once the words read so far rule out Jaccard 0.8.
+        mutating func add(_ word: String) -> Bool {
+            if target.contains(word) {
+                shared.insert(word)
+                return true
+            }
+            extra.insert(word)
+            return extra.count <= maxExtra
+        }
+
+        /// Adds the words of an all-ASCII `text` (as `asciiWords` splits it): nil if `text` has a byte
+        /// outside ASCII, false if a word ruled out Jaccard 0.8 (the rest is not read).
+        mutating func addASCIIWords(_ text: String) -> Bool? {
+            Similarity.forEachASCIIWord(text) { add($0) }
+        }
+
+        /// |A∩B| / |A∪B| of the words read.
+        var jaccard: Double {
+            let union = target.count + extra.count
+            return union == 0 ? 1 : Double(shared.count) / Double(union)
+        }
     }
 
     static func jaccard(_ a: Set<String>, _ b: Set<String>) -> Double {

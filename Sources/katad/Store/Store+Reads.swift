@@ -83,6 +83,13 @@ extension Store {
     /// One issue of a project, with links and optionally comments and events.
     func issueDetail(projectId: Int64, ref: String, comments: Bool, events: Bool) async throws -> IssueDetailAnswer {
         try read { db in
+            // `#N` of a visible project in one query; anything else (and every error) through the project.
+            if case .number(let n)? = try? IssueReference.parse(ref), let row = try IssueRow.fetchOne(
+                db.cachedStatement(sql: "\(IssueRow.select) WHERE i.project_id = ? AND i.number = ? AND p.hidden = 0"),
+                arguments: [projectId, n])
+            {
+                return try Store.detail(db, row, comments: comments, events: events)
+            }
             let project = try ProjectRow.require(db, id: projectId)
             let row = try Store.resolveIssue(db, project: project, ref: ref)
             return try Store.detail(db, row, comments: comments, events: events)

@@ -9,6 +9,9 @@ import Synchronization
 /// for common words, at 10,000 issues, that was a quarter of a create's time in the writer. The counts
 /// only choose which words to search by, and any choice of ⌊n/5⌋+1 words finds every look-alike, so a
 /// count a few seconds old costs at most a less selective search, never a missed look-alike.
+///
+/// A zero is never kept: "no issue holds this word" lets the check leave words out of the search, or skip
+/// it (see `Similarity.prefilter`), so it must be as fresh as the transaction that reads it.
 final class TermCounts: Sendable {
     struct Entry {
         var count: Int
@@ -27,9 +30,11 @@ final class TermCounts: Sendable {
     }
 
     /// The number of issues holding `word` (0 for none), from the cache or else from `issue_fts_vocab`.
+    /// A 0 is always read in `db`'s transaction.
     func count(_ word: String, _ db: Database, now: ContinuousClock.Instant = .now) throws -> Int {
         if let hit = entries.withLock({ $0[word] }), now - hit.readAt < maxAge { return hit.count }
         let count = try Int.fetchOne(db.cachedStatement(sql: "SELECT doc FROM issue_fts_vocab WHERE term = ?"), arguments: [word]) ?? 0
+        if count == 0 { return 0 }
         entries.withLock { cache in
             if cache.count >= capacity { cache.removeAll(keepingCapacity: true) }
             cache[word] = Entry(count: count, readAt: now)
