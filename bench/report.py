@@ -47,6 +47,10 @@ for tr in ("tcp", "unix"):
             f"non-2xx {c['non2xx']}, errors {c['errors']}")
     else:
         skipped(f"creates/s, 16 clients, {tr}", "no data")
+cf = load("creates_force_unix")
+if cf and sq:
+    fig("  creates/s with force_new (look-alike check skipped), unix", cf["rps"], "req/s", sq["tx_per_s"], "tx/s (SQLite)",
+        cf["rps"] / sq["tx_per_s"], note=f"non-2xx {cf['non2xx']}, errors {cf['errors']}")
 if sq:
     fig("  SQLite ceiling latency", sq["p50_ms"], "ms p50", note=f"p99 {sq['p99_ms']:.2f} ms, {sq['tx']} tx")
 
@@ -87,7 +91,7 @@ seed = load("seed")
 if seed:
     fig("  seeding straight into kata.db (SQLite, 5,000 per tx)", seed["issues"] / max(seed["seconds"], 0.001), "issues/s",
         note=f"{seed['issues']} issues in {seed['seconds']:.1f} s")
-big_note = f"at {n} issues" + (" (quick: 10,000, not 100,000)" if quick else "")
+big_note = f"at {n} issues" + (" (quick mode: about 10,000, not 100,000)" if quick else "")
 for label, key in (("list first page", "list_big"), ("search (one word)", "search_big"), ("ready", "ready_big")):
     d = load(key)
     if not d:

@@ -8,28 +8,47 @@ import Testing
 /// The look-alike check's shortcuts: words no indexed issue holds, and the early end of a comparison.
 @Suite("Look-alike check")
 struct LookalikeTests {
-    private func prefilter(_ f: Fixture, _ text: String) async throws -> [String] {
+    private func prefilter(_ f: Fixture, _ text: String) async throws -> CandidateQuery {
         try await f.store.writer.read { db in
             try Similarity.prefilter(db, words: Similarity.words(text), titleWords: Similarity.words(text))
         }
     }
 
     /// Five words may miss one (⌊5/5⌋). With one word no issue holds, a look-alike holds every other
-    /// word, so one of those (the rarest) is enough to search by, and the absent word is not searched.
+    /// word, so the two rarest of those are searched together, and the absent word not at all.
     @Test func aWordNoIssueHoldsIsNotSearchedBy() async throws {
         let f = try await Fixture.make()
         try await f.create("login crash on safari")
         try await f.create("login page slow")
-        let picked = try await prefilter(f, "login crash on safari 4711")
-        #expect(picked == ["crash"], "the rarest held word, ties by name, and not 4711: \(picked)")
+        let query = try await prefilter(f, "login crash on safari 4711")
+        #expect(query == CandidateQuery(words: ["crash", "on"], atLeast: 2), "the two rarest held words, ties by name: \(query)")
+        #expect(query.match == #"("crash" AND "on")"#)
     }
 
     /// With more absent words than a look-alike may miss, the index cannot hold one: nothing is searched.
     @Test func tooManyAbsentWordsSkipTheSearch() async throws {
         let f = try await Fixture.make()
         try await f.create("login crash on safari")
-        let picked = try await prefilter(f, "login crash 4711 4712 safari")
-        #expect(picked.isEmpty, "two of five words are absent, one may be missed: \(picked)")
+        let query = try await prefilter(f, "login crash 4711 4712 safari")
+        #expect(query.words.isEmpty, "two of five words are absent, one may be missed: \(query)")
+    }
+
+    /// When a look-alike may miss one of the searched words, it holds two of the three rarest: every
+    /// pair of them is searched, and one missing from the rarest word is still found.
+    @Test func aLookAlikeMissingTheRarestWordIsFoundThroughAPair() async throws {
+        let f = try await Fixture.make()
+        try await f.create("apple pie recipe")
+        let alike = try await f.create("banana cherry durian elder")
+        let query = try await prefilter(f, "apple banana cherry durian elder")
+        #expect(query == CandidateQuery(words: ["apple", "banana", "cherry"], atLeast: 2), "\(query)")
+        #expect(query.match == #"("apple" AND "banana") OR ("apple" AND "cherry") OR ("banana" AND "cherry")"#)
+        do {
+            try await f.create("apple banana cherry durian elder", forceNew: false)
+            Issue.record("the look-alike (Jaccard 4/5) was created")
+        } catch let e as KataError {
+            #expect(e.envelope.error.code == "duplicate_candidates")
+            #expect(e.envelope.error.message.contains("#\(alike.number)"), "\(e.envelope.error.message)")
+        }
     }
 
     /// The check still finds a look-alike whose only difference is a word no other issue holds.

@@ -120,6 +120,19 @@ struct SearchRowsTests {
         #expect(try await searchNumbers(f, "migration") == [edited.number], "one row per issue")
     }
 
+    /// Every batch adds an FTS5 segment; the bounded merge after each batch keeps their number low, which
+    /// is what a word lookup of the look-alike check pays for. 300 creates, one batch each: FTS5's own
+    /// merging alone left 15 segments here; with the merge there were 2.
+    @Test func theMergeAfterEachBatchKeepsFewSegments() async throws {
+        let f = try await diskFixture()
+        for i in 0..<300 { try await f.create("segment test \(i)") }
+        let segments = try await f.store.writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(DISTINCT segid) FROM issue_fts_idx") ?? 0
+        }
+        #expect(segments <= 6, "\(segments) segments after 300 batches")
+        #expect(try await searchNumbers(f, "segment").count == 20, "the merged index still answers")
+    }
+
     @Test func pendingListsAddedAndChangedIssuesOnce() {
         var rows = SearchRows()
         #expect(rows.isEmpty)

@@ -40,5 +40,12 @@ struct SearchRows: Sendable {
                 FROM issues i WHERE i.id = ?
                 """)
         for id in pending { try insert.execute(arguments: [id]) }
+        // A bounded merge (at most `mergePages` pages of work): the look-alike check looks its words up in
+        // every segment, and a batch adds one. With `usermerge = 2` (migration v5) this keeps about half
+        // the segments FTS5's automatic merging leaves, for a little more writing per batch.
+        try db.cachedStatement(sql: "INSERT INTO issue_fts(issue_fts, rank) VALUES('merge', \(Self.mergePages))").execute()
     }
+
+    /// The pages of merge work after each batch's rows.
+    static let mergePages = 16
 }
