@@ -71,7 +71,7 @@ struct CandidateQuery: Equatable {
 
     /// The FTS5 expression: the words joined by OR, or every pair of them joined by OR.
     var match: String {
-        let quoted = words.map { "\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\"" }
+        let quoted = words.map(Similarity.phrase)
         guard atLeast == 2 else { return quoted.joined(separator: " OR ") }
         var pairs: [String] = []
         for i in quoted.indices {
@@ -158,6 +158,11 @@ enum Similarity {
         let d = misses - absent
         if d <= 2 && rarest.count >= d + 2 { return CandidateQuery(words: Array(rarest.prefix(d + 2)), atLeast: 2) }
         return CandidateQuery(words: Array(rarest.prefix(d + 1)), atLeast: 1)
+    }
+
+    /// `word` as an FTS5 phrase: in double quotes (doubled inside), so that no word reads as an operator.
+    static func phrase(_ word: String) -> String {
+        "\"" + word.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// Whether `word` is ASCII letters and digits only, which FTS5 indexes as it is (lowercased).

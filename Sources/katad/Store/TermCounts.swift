@@ -35,9 +35,9 @@ final class TermCounts: Sendable {
         if let hit = entries.withLock({ $0[word] }), now - hit.readAt < maxAge { return hit.count }
         // Many words of a create are held by no issue (an issue number, an error code), and their 0 is not
         // kept. A MATCH tells that with cached statements; `issue_fts_vocab` prepares a statement of its
-        // own at every lookup, which was 40 % of the lookup's time.
-        let quoted = "\"" + word.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        guard try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM issue_fts WHERE issue_fts MATCH ? LIMIT 1"), arguments: [quoted]) != nil
+        // own at every lookup, which was 44 % of the lookup's samples.
+        let held = try db.cachedStatement(sql: "SELECT 1 FROM issue_fts WHERE issue_fts MATCH ? LIMIT 1")
+        guard try Int.fetchOne(held, arguments: [Similarity.phrase(word)]) != nil
         else { return 0 }
         let count = try Int.fetchOne(db.cachedStatement(sql: "SELECT doc FROM issue_fts_vocab WHERE term = ?"), arguments: [word]) ?? 0
         if count == 0 { return 0 }
