@@ -47,6 +47,8 @@ final class GroupCommitter: Sendable {
     static let maxBatch = 256
 
     private let writer: any DatabaseWriter
+    /// Told the terms of the rows each batch indexes.
+    private let indexedTerms: IndexedTerms?
     private let onCommit: @Sendable ([Event], PurgeNotice?) -> Void
     private let state = Mutex(State())
     private let queue = DispatchQueue(label: "kata.group-commit")
@@ -56,10 +58,11 @@ final class GroupCommitter: Sendable {
     private let afterCommit: (@Sendable () -> Void)?
 
     init(
-        writer: any DatabaseWriter, onCommit: @escaping @Sendable ([Event], PurgeNotice?) -> Void,
+        writer: any DatabaseWriter, indexedTerms: IndexedTerms? = nil, onCommit: @escaping @Sendable ([Event], PurgeNotice?) -> Void,
         onBatch: (@Sendable (Int) -> Void)? = nil, afterCommit: (@Sendable () -> Void)? = nil
     ) {
         self.writer = writer
+        self.indexedTerms = indexedTerms
         self.onCommit = onCommit
         self.onBatch = onBatch
         self.afterCommit = afterCommit
@@ -140,7 +143,7 @@ final class GroupCommitter: Sendable {
                         search = outcome.search
                         outcomes.append(outcome)
                     }
-                    try search.write(db)
+                    try search.write(db, terms: indexedTerms)
                     return .commit
                 }
             }

@@ -9,12 +9,13 @@ extension Store {
     /// yet, see `SearchRows`), read straight from `issues`. Runs in the write, so that two look-alikes
     /// submitted at once cannot both pass.
     static func lookalikes(
-        _ db: Database, projectId: Int64, title: String, body: String, unindexed: [Int64] = [], counts: TermCounts? = nil
+        _ db: Database, projectId: Int64, title: String, body: String, unindexed: [Int64] = [], counts: TermCounts? = nil,
+        terms: IndexedTerms? = nil
     ) throws -> [Lookalike] {
         let words = Similarity.words(title + " " + body)
         let titleWords = Similarity.words(title)
         guard !titleWords.isEmpty else { return [] }
-        let query = try Similarity.prefilter(db, words: words, titleWords: titleWords, counts: counts)
+        let query = try Similarity.prefilter(db, words: words, titleWords: titleWords, counts: counts, terms: terms)
         var candidates = query.words.isEmpty ? [] : try searchCandidates(db, projectId: projectId, match: query.match)
         if !unindexed.isEmpty {
             let found = Set(candidates.map(\.id))
@@ -140,17 +141,24 @@ enum Similarity {
     /// - else d+1 of them, of which a look-alike holds at least one, as `a OR b OR …`.
     ///
     /// Very long texts fall back to any of the title's words. `counts` keeps recent counts between creates
-    /// (see `TermCounts`); without it every count is read.
+    /// (see `TermCounts`); without it every count is read. `terms` tells most absent words without asking
+    /// the index (see `IndexedTerms`).
     static func prefilter(
-        _ db: Database, words: Set<String>, titleWords: Set<String>, counts cache: TermCounts? = nil
+        _ db: Database, words: Set<String>, titleWords: Set<String>, counts cache: TermCounts? = nil,
+        terms: IndexedTerms? = nil
     ) throws -> CandidateQuery {
         guard words.count <= 300 else { return CandidateQuery(words: titleWords.sorted(), atLeast: 1) }
         let cache = cache ?? TermCounts()
         var absent = 0
         var present: [(count: Int, word: String)] = []
         for word in words {
+            let ascii = isASCIIWord(word)
+            if ascii, let terms, try !terms.mayHold(word, db) {
+                absent += 1
+                continue
+            }
             let count = try cache.count(word, db)
-            if count == 0 && isASCIIWord(word) { absent += 1 } else { present.append((count, word)) }
+            if count == 0 && ascii { absent += 1 } else { present.append((count, word)) }
         }
         let misses = words.count / 5
         guard absent <= misses else { return CandidateQuery(words: [], atLeast: 1) }

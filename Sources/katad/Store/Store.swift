@@ -15,6 +15,8 @@ struct Store: Sendable {
     let committer: GroupCommitter
     /// Recent word counts of the look-alike check (see `TermCounts`).
     let termCounts = TermCounts()
+    /// The terms the search index holds, for the look-alike check (see `IndexedTerms`).
+    let indexedTerms = IndexedTerms()
     /// The connections `read` runs on; nil for an in-memory store, which reads through `writer`.
     let readers: ReadConnections?
     /// Checkpoints the WAL after the committer's commits; nil for an in-memory store.
@@ -29,7 +31,7 @@ struct Store: Sendable {
         self.checkpointer = checkpointer
         var afterCommit: (@Sendable () -> Void)?
         if let checkpointer { afterCommit = { checkpointer.committed() } }
-        committer = GroupCommitter(writer: writer, onCommit: onCommit, afterCommit: afterCommit)
+        committer = GroupCommitter(writer: writer, indexedTerms: indexedTerms, onCommit: onCommit, afterCommit: afterCommit)
     }
 
     /// Opens (creating if needed) the database file at `path` with the daemon's pragmas, and migrates it.

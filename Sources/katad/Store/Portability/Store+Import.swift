@@ -25,8 +25,11 @@ extension Store {
                 hint: "import it with an admin token or on the daemon's host, or export without auth data (a non-admin export)")
         }
         let checked = validator
+        let indexedTerms = indexedTerms
         // Pass 2: load in one transaction.
         return try await writer.write { db in
+            // The load indexes its issues in bulk: the look-alike check reads the index's terms again.
+            indexedTerms.reset()
             try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
             var loader = try ImportLoader(db, merge: merge, validator: checked)
             var reader = try JSONLReader(path: path)

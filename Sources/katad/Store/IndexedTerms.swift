@@ -1,0 +1,113 @@
+import GRDB
+import Synchronization
+
+/// The terms the search index holds, as a Bloom filter, so that the look-alike check can tell a word that
+/// no issue holds without asking FTS5.
+///
+/// Most creates carry a word no issue holds (an issue number, an error code, a version), and
+/// `Similarity.prefilter` leaves such words out of its search. Telling that a word is absent took a
+/// `MATCH … LIMIT 1`, which probes every segment of the index: 9 % of the writer's samples under the
+/// create load of `bench/run`, whose titles end in a new serial number each.
+///
+/// The filter has no false negatives: a word it does not hold is in no row of `issue_fts`. It is built in
+/// the writer, from `issue_fts_vocab`, the first time the check needs it (so a daemon that never creates
+/// does not pay for it), and every row the writer indexes afterwards adds its terms before its transaction
+/// commits (`SearchRows.write`). A word it holds may be absent all the same (the rows that held it were
+/// removed, or a false positive: about 1 % at 200,000 terms); the index is asked then, as before. A
+/// rolled-back batch leaves its terms in the filter, which only makes it hold more.
+///
+/// Terms are what FTS5's tokenizer (`unicode61 remove_diacritics 2`) makes of a text: for an all-ASCII
+/// text the lowercased runs of letters and digits (`Similarity.forEachASCIIWord`); any other text goes
+/// through the tokenizer itself, which may fold a word to ASCII (`café` to `cafe`).
+///
+/// Only the writer uses it; the mutex makes it `Sendable`. 1 MiB once built (`bitCount` bits).
+final class IndexedTerms: Sendable {
+    struct State {
+        var bits: [UInt64] = []
+        var built = false
+    }
+
+    static let bitCount = 1 << 23
+    static let hashCount = 3
+    private let state = Mutex(State())
+
+    /// Whether some row of the index may hold `term` (a lowercased ASCII word): false means none does.
+    /// Builds the filter first if it is not built, in `db`'s transaction (the writer's).
+    func mayHold(_ term: String, _ db: Database) throws -> Bool {
+        if !isBuilt { try build(db) }
+        let h = Self.hashes(term)
+        return state.withLock { s in (0..<Self.hashCount).allSatisfy { i in Self.isSet(s.bits, Self.position(h, i)) } }
+    }
+
+    /// Adds the terms of `texts`, about to be indexed in `db`'s transaction. Nothing to do before the
+    /// filter is built: the build reads them from the index.
+    func insert(_ texts: [String], _ db: Database) throws {
+        guard isBuilt else { return }
+        var terms: [String] = []
+        for text in texts where !text.isEmpty {
+            let ascii = Similarity.forEachASCIIWord(text) { terms.append($0); return true }
+            if ascii == nil {
+                let tokenizer = try db.makeTokenizer(Self.tokenizer)
+                terms += try tokenizer.tokenize(document: text).map(\.token)
+            }
+        }
+        add(terms)
+    }
+
+    /// Forgets the filter; the next `mayHold` builds it again (after an import, which indexes in bulk).
+    func reset() {
+        state.withLock { $0 = State() }
+    }
+
+    var isBuilt: Bool { state.withLock { $0.built } }
+
+    /// Reads every term of the index into a new filter.
+    func build(_ db: Database) throws {
+        var bits = [UInt64](repeating: 0, count: Self.bitCount / 64)
+        let terms = try String.fetchCursor(db.cachedStatement(sql: "SELECT term FROM issue_fts_vocab"))
+        while let term = try terms.next() { Self.set(&bits, Self.hashes(term)) }
+        state.withLock { $0 = State(bits: bits, built: true) }
+    }
+
+    private func add(_ terms: [String]) {
+        if terms.isEmpty { return }
+        let hashes = terms.map(Self.hashes)
+        state.withLock { s in
+            guard s.built else { return }
+            for h in hashes { Self.set(&s.bits, h) }
+        }
+    }
+
+    /// The tokenizer of `issue_fts` (migration v1).
+    static let tokenizer = FTS5TokenizerDescriptor(components: ["unicode61", "remove_diacritics", "2"])
+
+    /// Two independent 64-bit hashes of the term's UTF-8 bytes (FNV-1a, and a SplitMix64 finish of it),
+    /// combined as h1 + i·h2 for the i-th bit.
+    static func hashes(_ term: String) -> (UInt64, UInt64) {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in term.utf8 {
+            h ^= UInt64(byte)
+            h &*= 0x100_0000_01b3
+        }
+        var z = h &+ 0x9e37_79b9_7f4a_7c15
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        z ^= z >> 31
+        return (h, z | 1)
+    }
+
+    static func position(_ h: (UInt64, UInt64), _ i: Int) -> Int {
+        Int(truncatingIfNeeded: (h.0 &+ UInt64(i) &* h.1) & UInt64(bitCount - 1))
+    }
+
+    static func set(_ bits: inout [UInt64], _ h: (UInt64, UInt64)) {
+        for i in 0..<hashCount {
+            let p = position(h, i)
+            bits[p >> 6] |= 1 << UInt64(p & 63)
+        }
+    }
+
+    static func isSet(_ bits: [UInt64], _ p: Int) -> Bool {
+        bits[p >> 6] & (1 << UInt64(p & 63)) != 0
+    }
+}
