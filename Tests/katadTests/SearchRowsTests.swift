@@ -136,7 +136,7 @@ struct SearchRowsTests {
     @Test func pendingListsAddedAndChangedIssuesOnce() {
         var rows = SearchRows()
         #expect(rows.isEmpty)
-        rows.add(7, texts: ["seven"])
+        rows.add(7)
         rows.change(3)
         rows.change(7)
         rows.change(3)

@@ -12,7 +12,7 @@ import Synchronization
 /// The filter has no false negatives: a word it does not hold is in no row of `issue_fts`. It is built in
 /// the writer, from `issue_fts_vocab`, the first time the check needs it (so a daemon that never creates
 /// does not pay for it), and every row the writer indexes afterwards adds its terms before its transaction
-/// commits (`SearchRows.write`). A word it holds may be absent all the same (the rows that held it were
+/// commits (`SearchRows.write`, which reads each row's text once, to tell the filter and to index it). A word it holds may be absent all the same (the rows that held it were
 /// removed, or a false positive: about 1 % at 200,000 terms); the index is asked then, as before. A
 /// rolled-back batch leaves its terms in the filter, which only makes it hold more.
 ///
@@ -34,9 +34,13 @@ final class IndexedTerms: Sendable {
     /// Whether some row of the index may hold `term` (a lowercased ASCII word): false means none does.
     /// Builds the filter first if it is not built, in `db`'s transaction (the writer's).
     func mayHold(_ term: String, _ db: Database) throws -> Bool {
-        if !isBuilt { try build(db) }
         let h = Self.hashes(term)
-        return state.withLock { s in (0..<Self.hashCount).allSatisfy { i in Self.isSet(s.bits, Self.position(h, i)) } }
+        func held(_ s: State) -> Bool? {
+            s.built ? (0..<Self.hashCount).allSatisfy { i in Self.isSet(s.bits, Self.position(h, i)) } : nil
+        }
+        if let answer = state.withLock({ held($0) }) { return answer }
+        try build(db)
+        return state.withLock { held($0) } ?? true
     }
 
     /// Adds the terms of `texts`, about to be indexed in `db`'s transaction. Nothing to do before the
@@ -44,11 +48,12 @@ final class IndexedTerms: Sendable {
     func insert(_ texts: [String], _ db: Database) throws {
         guard isBuilt else { return }
         var terms: [String] = []
+        var tokenizer: (any FTS5Tokenizer)?
         for text in texts where !text.isEmpty {
             let ascii = Similarity.forEachASCIIWord(text) { terms.append($0); return true }
             if ascii == nil {
-                let tokenizer = try db.makeTokenizer(Self.tokenizer)
-                terms += try tokenizer.tokenize(document: text).map(\.token)
+                if tokenizer == nil { tokenizer = try db.makeTokenizer(Self.tokenizer) }
+                terms += try tokenizer!.tokenize(document: text).map(\.token)
             }
         }
         add(terms)

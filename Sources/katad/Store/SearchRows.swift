@@ -13,17 +13,12 @@ import GRDB
 struct SearchRows: Sendable {
     /// Issues created in the batch: their rows are inserted.
     private(set) var added: [Int64] = []
-    /// The titles and bodies of the issues in `added`, whose terms `IndexedTerms` learns at `write`.
-    private var addedTexts: [String] = []
     /// Issues whose title, body or comments changed, or that were purged: their rows are removed and, if
     /// the issue is still there, written again.
     private(set) var changed: Set<Int64> = []
 
-    /// A new issue, which has no search row yet, with its title and body (`texts`).
-    mutating func add(_ issueId: Int64, texts: [String]) {
-        added.append(issueId)
-        addedTexts += texts
-    }
+    /// A new issue, which has no search row yet.
+    mutating func add(_ issueId: Int64) { added.append(issueId) }
 
     /// An issue whose search row no longer matches it (or which is gone).
     mutating func change(_ issueId: Int64) { changed.insert(issueId) }
@@ -34,30 +29,23 @@ struct SearchRows: Sendable {
     var pending: [Int64] { Set(added).union(changed).sorted() }
 
     /// Writes the rows: removes each changed issue's row, then indexes every pending issue that still exists,
-    /// telling `terms` the words of each.
+    /// telling `terms` the terms of each text first.
     func write(_ db: Database, terms: IndexedTerms? = nil) throws {
         if isEmpty { return }
-        if let terms, terms.isBuilt {
-            try terms.insert(addedTexts, db)
-            // A changed issue's text is in the database only (an edit, a comment): read as it is indexed below.
-            let text = try db.cachedStatement(
-                sql: """
-                    SELECT i.title, i.body, COALESCE((SELECT group_concat(body, char(10)) FROM comments WHERE issue_id = i.id), '')
-                    FROM issues i WHERE i.id = ?
-                    """)
-            for id in changed.sorted() {
-                if let row = try Row.fetchOne(text, arguments: [id]) { try terms.insert([row[0], row[1], row[2]], db) }
-            }
-        }
         let delete = try db.cachedStatement(sql: "DELETE FROM issue_fts WHERE rowid = ?")
         for id in changed.sorted() { try delete.execute(arguments: [id]) }
-        let insert = try db.cachedStatement(
+        let read = try db.cachedStatement(
             sql: """
-                INSERT INTO issue_fts(rowid, title, body, comments)
-                SELECT i.id, i.title, i.body, COALESCE((SELECT group_concat(body, char(10)) FROM comments WHERE issue_id = i.id), '')
+                SELECT i.title, i.body, COALESCE((SELECT group_concat(body, char(10)) FROM comments WHERE issue_id = i.id), '')
                 FROM issues i WHERE i.id = ?
                 """)
-        for id in pending { try insert.execute(arguments: [id]) }
+        let insert = try db.cachedStatement(sql: "INSERT INTO issue_fts(rowid, title, body, comments) VALUES (?, ?, ?, ?)")
+        for id in pending {
+            guard let row = try Row.fetchOne(read, arguments: [id]) else { continue }
+            let texts: [String] = [row[0], row[1], row[2]]
+            try terms?.insert(texts, db)
+            try insert.execute(arguments: [id, texts[0], texts[1], texts[2]])
+        }
         // A bounded merge (at most `mergePages` pages of work): the look-alike check looks its words up in
         // every segment, and a batch adds one. With `usermerge = 2` (migration v5) this keeps about half
         // the segments FTS5's automatic merging leaves, for a little more writing per batch.

@@ -75,7 +75,7 @@ extension Store {
             }
             guard let row = try IssueRow.fetch(db, id: id) else { throw KataError(500, .internalError, "created issue vanished") }
             let linked = try Store.applyLinks(db, project: project, issue: row, changes: links, actor: actor, now: now)
-            sink.search.add(id, texts: [title, body])
+            sink.search.add(id)
             var payload: [String: JSONValue] = ["title": .string(title), "labels": .array(labels.map { .string($0) })]
             payload["owner"] = owner.map { .string($0) } ?? .null
             if !linked.added.isEmpty { payload["links"] = .array(linked.added) }
