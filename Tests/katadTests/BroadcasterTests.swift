@@ -152,19 +152,31 @@ struct BroadcasterTests {
     /// With an interval, what is published within it after a delivery waits, then goes out in one push:
     /// one wake-up and one write per stream instead of one per commit.
     @Test func publishesWithinTheIntervalGoOutTogether() async throws {
-        // Long enough that no scheduling delay of a loaded test run lets the interval pass between the
-        // publishes below (300 ms did, once, in a full parallel run).
-        let b = EventBroadcaster(coalesce: .seconds(2))
-        let (_, mailbox) = b.subscribe(projectId: nil)
-        b.publish([event(1)], purge: nil)  // after a quiet spell: at once
-        #expect(ids(try #require(await mailbox.takeAll())) == [1])
-        b.publish([event(2)], purge: nil)
-        b.publish([event(3), event(4)], purge: nil)
-        #expect(mailbox.pendingCount == 0, "published within the interval: held back")
-        let together = try #require(await mailbox.takeAll())
-        #expect(together.count == 1, "one run of events, one push")
-        #expect(ids(together) == [2, 3, 4])
-        b.close()
+        // A loaded test run can hold this task back for longer than the interval (300 ms did, and once,
+        // in a full parallel run on 2 cores, 2 s did). What is asserted needs the publishes to happen
+        // within the interval of the first delivery, which starts after `start`: an attempt that took
+        // longer proves nothing and is made again.
+        let interval = Duration.seconds(2)
+        for attempt in 1...3 {
+            let b = EventBroadcaster(coalesce: interval)
+            defer { b.close() }
+            let (_, mailbox) = b.subscribe(projectId: nil)
+            let start = ContinuousClock.now
+            b.publish([event(1)], purge: nil)  // after a quiet spell: at once
+            #expect(ids(try #require(await mailbox.takeAll())) == [1])
+            b.publish([event(2)], purge: nil)
+            b.publish([event(3), event(4)], purge: nil)
+            let held = mailbox.pendingCount
+            guard ContinuousClock.now - start < interval else {
+                if attempt == 3 { Issue.record("3 attempts were each held back longer than the interval") }
+                continue
+            }
+            #expect(held == 0, "published within the interval: held back")
+            let together = try #require(await mailbox.takeAll())
+            #expect(together.count == 1, "one run of events, one push")
+            #expect(ids(together) == [2, 3, 4])
+            return
+        }
     }
 
     /// Closing delivers what was published before it, in order, before the streams end.
