@@ -51,6 +51,23 @@ struct Fixture {
         ).issue
     }
 
+    /// Creating `title` (and `body`) with the look-alike check on is refused with 409 `duplicate_candidates`
+    /// naming `original`; `why` says why it is a look-alike.
+    func expectRefusedAsLookalike(
+        _ title: String, body: String? = nil, as original: Shared.Issue, _ why: String = "",
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async {
+        do {
+            try await create(title, body: body, forceNew: false)
+            Issue.record("the look-alike \"\(title)\" (\(why)) was created", sourceLocation: sourceLocation)
+        } catch let e as KataError {
+            #expect(e.envelope.error.code == "duplicate_candidates", sourceLocation: sourceLocation)
+            #expect(e.envelope.error.message.contains("#\(original.number)"), "\(e.envelope.error.message)", sourceLocation: sourceLocation)
+        } catch {
+            Issue.record("unexpected error \(error)", sourceLocation: sourceLocation)
+        }
+    }
+
     func detail(_ ref: String, comments: Bool = false, events: Bool = false) async throws -> IssueDetailAnswer {
         try await store.issueDetail(projectId: pid, ref: ref, comments: comments, events: events)
     }

@@ -14,19 +14,6 @@ struct LookalikeTests {
         }
     }
 
-    /// Creating `title` with the check on is refused with 409 `duplicate_candidates` naming `original`.
-    private func expectRefused(_ f: Fixture, _ title: String, as original: Shared.Issue, _ why: String) async {
-        do {
-            try await f.create(title, forceNew: false)
-            Issue.record("the look-alike (\(why)) was created")
-        } catch let e as KataError {
-            #expect(e.envelope.error.code == "duplicate_candidates")
-            #expect(e.envelope.error.message.contains("#\(original.number)"), "\(e.envelope.error.message)")
-        } catch {
-            Issue.record("unexpected error \(error)")
-        }
-    }
-
     /// Five words may miss one (⌊5/5⌋). With one word no issue holds, a look-alike holds every other
     /// word, so the two rarest of those are searched together, and the absent word not at all.
     @Test func aWordNoIssueHoldsIsNotSearchedBy() async throws {
@@ -55,14 +42,14 @@ struct LookalikeTests {
         let query = try await prefilter(f, "apple banana cherry durian elder")
         #expect(query == CandidateQuery(words: ["apple", "banana", "cherry"], atLeast: 2), "\(query)")
         #expect(query.match == #"("apple" AND "banana") OR ("apple" AND "cherry") OR ("banana" AND "cherry")"#)
-        await expectRefused(f, "apple banana cherry durian elder", as: alike, "Jaccard 4/5")
+        await f.expectRefusedAsLookalike("apple banana cherry durian elder", as: alike, "Jaccard 4/5")
     }
 
     /// The check still finds a look-alike whose only difference is a word no other issue holds.
     @Test func aLookAlikeWithANewWordIsStillRefused() async throws {
         let f = try await Fixture.make()
         let first = try await f.create("fix login crash on safari")
-        await expectRefused(f, "fix login crash on safari 4711", as: first, "Jaccard 5/6")
+        await f.expectRefusedAsLookalike("fix login crash on safari 4711", as: first, "Jaccard 5/6")
     }
 
     /// FTS5 indexes "crème" as "creme": a count of 0 for a word beyond ASCII proves nothing, so such

@@ -23,8 +23,7 @@ import Synchronization
 /// Only the writer uses it; the mutex makes it `Sendable`. 1 MiB once built (`bitCount` bits).
 final class IndexedTerms: Sendable {
     struct State {
-        var bits: [UInt64] = []
-        var built = false
+        var bits: BloomBits?
     }
 
     static let bitCount = 1 << 23
@@ -35,9 +34,7 @@ final class IndexedTerms: Sendable {
     /// Builds the filter first if it is not built, in `db`'s transaction (the writer's).
     func mayHold(_ term: String, _ db: Database) throws -> Bool {
         let h = Self.hashes(term)
-        func held(_ s: State) -> Bool? {
-            s.built ? (0..<Self.hashCount).allSatisfy { i in Self.isSet(s.bits, Self.position(h, i)) } : nil
-        }
+        func held(_ s: State) -> Bool? { s.bits?.contains(h) }
         if let answer = state.withLock({ held($0) }) { return answer }
         try build(db)
         return state.withLock { held($0) } ?? true
@@ -64,55 +61,28 @@ final class IndexedTerms: Sendable {
         state.withLock { $0 = State() }
     }
 
-    var isBuilt: Bool { state.withLock { $0.built } }
+    var isBuilt: Bool { state.withLock { $0.bits != nil } }
 
     /// Reads every term of the index into a new filter.
     func build(_ db: Database) throws {
-        var bits = [UInt64](repeating: 0, count: Self.bitCount / 64)
+        var bits = BloomBits(bitCount: Self.bitCount, hashCount: Self.hashCount)
         let terms = try String.fetchCursor(db.cachedStatement(sql: "SELECT term FROM issue_fts_vocab"))
-        while let term = try terms.next() { Self.set(&bits, Self.hashes(term)) }
-        state.withLock { $0 = State(bits: bits, built: true) }
+        while let term = try terms.next() { bits.set(Self.hashes(term)) }
+        state.withLock { $0 = State(bits: bits) }
     }
 
     private func add(_ terms: [String]) {
         if terms.isEmpty { return }
         let hashes = terms.map(Self.hashes)
         state.withLock { s in
-            guard s.built else { return }
-            for h in hashes { Self.set(&s.bits, h) }
+            guard s.bits != nil else { return }
+            for h in hashes { s.bits!.set(h) }
         }
     }
 
     /// The tokenizer of `issue_fts` (migration v1).
     static let tokenizer = FTS5TokenizerDescriptor(components: ["unicode61", "remove_diacritics", "2"])
 
-    /// Two independent 64-bit hashes of the term's UTF-8 bytes (FNV-1a, and a SplitMix64 finish of it),
-    /// combined as h1 + i·h2 for the i-th bit.
-    static func hashes(_ term: String) -> (UInt64, UInt64) {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in term.utf8 {
-            h ^= UInt64(byte)
-            h &*= 0x100_0000_01b3
-        }
-        var z = h &+ 0x9e37_79b9_7f4a_7c15
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        z ^= z >> 31
-        return (h, z | 1)
-    }
-
-    static func position(_ h: (UInt64, UInt64), _ i: Int) -> Int {
-        Int(truncatingIfNeeded: (h.0 &+ UInt64(i) &* h.1) & UInt64(bitCount - 1))
-    }
-
-    static func set(_ bits: inout [UInt64], _ h: (UInt64, UInt64)) {
-        for i in 0..<hashCount {
-            let p = position(h, i)
-            bits[p >> 6] |= 1 << UInt64(p & 63)
-        }
-    }
-
-    static func isSet(_ bits: [UInt64], _ p: Int) -> Bool {
-        bits[p >> 6] & (1 << UInt64(p & 63)) != 0
-    }
+    /// The term's two hashes (see `BloomBits.hashes`).
+    static func hashes(_ term: String) -> (UInt64, UInt64) { BloomBits.hashes(term.utf8) }
 }

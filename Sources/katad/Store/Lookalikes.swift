@@ -7,14 +7,16 @@ extension Store {
     /// Open issues of a project whose title and body closely match (word-set similarity ≥ 0.8): those the
     /// search index finds, and those of `unindexed` (the batch's issues whose search rows are not written
     /// yet, see `SearchRows`), read straight from `issues`. Runs in the write, so that two look-alikes
-    /// submitted at once cannot both pass.
+    /// submitted at once cannot both pass. Nothing is searched or read when `pairs` rules out every issue
+    /// (see `WordPairs`).
     static func lookalikes(
         _ db: Database, projectId: Int64, title: String, body: String, unindexed: [Int64] = [], counts: TermCounts? = nil,
-        terms: IndexedTerms? = nil
+        terms: IndexedTerms? = nil, pairs: WordPairs? = nil
     ) throws -> [Lookalike] {
         let words = Similarity.words(title + " " + body)
         let titleWords = Similarity.words(title)
         guard !titleWords.isEmpty else { return [] }
+        if let pairs, try pairs.rulesOut(words, db) { return [] }
         let query = try Similarity.prefilter(db, words: words, titleWords: titleWords, counts: counts, terms: terms)
         var candidates = query.words.isEmpty ? [] : try searchCandidates(db, projectId: projectId, match: query.match)
         if !unindexed.isEmpty {

@@ -20,6 +20,7 @@ extension Store {
 
         let termCounts = termCounts
         let indexedTerms = indexedTerms
+        let wordPairs = wordPairs
         return try await writeWithEvents { db, sink in
             let project = try ProjectRow.require(db, id: projectId)
             if let key, let earlier = try IssueRow.fetchOne(
@@ -43,7 +44,7 @@ extension Store {
             if req.forceNew != true {
                 let similar = try Store.lookalikes(
                     db, projectId: projectId, title: title, body: body, unindexed: sink.search.pending, counts: termCounts,
-                    terms: indexedTerms)
+                    terms: indexedTerms, pairs: wordPairs)
                 if !similar.isEmpty {
                     let list = similar.map { JSONValue.object(["number": .int($0.number), "uid": .string($0.uid), "title": .string($0.title)]) }
                     throw KataError(
@@ -76,6 +77,7 @@ extension Store {
             guard let row = try IssueRow.fetch(db, id: id) else { throw KataError(500, .internalError, "created issue vanished") }
             let linked = try Store.applyLinks(db, project: project, issue: row, changes: links, actor: actor, now: now)
             sink.search.add(id)
+            wordPairs.insert(title: title, body: body)
             var payload: [String: JSONValue] = ["title": .string(title), "labels": .array(labels.map { .string($0) })]
             payload["owner"] = owner.map { .string($0) } ?? .null
             if !linked.added.isEmpty { payload["links"] = .array(linked.added) }

@@ -70,6 +70,7 @@ extension Store {
             removeRelated: req.removeRelated ?? [])
         let body = req.body
         let clearOwner = req.clearOwner == true
+        let pairs = wordPairs
         return try await mutate(projectId: projectId, ref: ref) { db, sink, project, issue, now in
             var last: Event?
             var updated: [String: JSONValue] = [:]
@@ -82,6 +83,7 @@ extension Store {
                     sql: "UPDATE issues SET title = ?, body = ? WHERE id = ?",
                     arguments: [title ?? issue.title, body ?? issue.body, issue.id])
                 sink.search.change(issue.id)
+                pairs.insert(title: title ?? issue.title, body: body ?? issue.body)
                 last = try EventRow.append(db, &sink, type: "issue.updated", actor: actor, issue: issue, payload: .object(updated), at: now)
             }
             if let owner, owner != issue.owner {

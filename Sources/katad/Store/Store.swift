@@ -17,6 +17,8 @@ struct Store: Sendable {
     let termCounts = TermCounts()
     /// The terms the search index holds, for the look-alike check (see `IndexedTerms`).
     let indexedTerms = IndexedTerms()
+    /// The word pairs of short issues, for the look-alike check (see `WordPairs`).
+    let wordPairs = WordPairs()
     /// The connections `read` runs on; nil for an in-memory store, which reads through `writer`.
     let readers: ReadConnections?
     /// Checkpoints the WAL after the committer's commits; nil for an in-memory store.

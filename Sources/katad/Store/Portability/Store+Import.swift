@@ -26,10 +26,13 @@ extension Store {
         }
         let checked = validator
         let indexedTerms = indexedTerms
+        let wordPairs = wordPairs
         // Pass 2: load in one transaction.
         return try await writer.write { db in
-            // The load indexes its issues in bulk: the look-alike check reads the index's terms again.
+            // The load indexes its issues in bulk: the look-alike check reads the index's terms and the
+            // issues' word pairs again.
             indexedTerms.reset()
+            wordPairs.reset()
             try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
             var loader = try ImportLoader(db, merge: merge, validator: checked)
             var reader = try JSONLReader(path: path)
