@@ -18,7 +18,7 @@ import Synchronization
 /// held: their pairs would fill the filter, and their look-alikes are found by the search.
 ///
 /// The filter has no false negatives. It is built in the writer from `issues` the first time a check
-/// needs it; after that, a create adds its issue's pairs, and an edit of a title or body the new ones, in
+/// needs it (once per start: about 0.3 s at 130,000 issues, in the first create's answer); after that, a create adds its issue's pairs, and an edit of a title or body the new ones, in
 /// the same write (`Store.createIssue`, `Store.editIssue`). So the issues of the running batch, which are
 /// not in the search index yet (see `SearchRows`), are held too, and a ruled-out check reads nothing.
 /// Pairs of issues since deleted, closed, edited or rolled back stay: they only make the filter hold
