@@ -91,7 +91,7 @@ seed = load("seed")
 if seed:
     fig("  seeding straight into kata.db (SQLite, 5,000 per tx)", seed["issues"] / max(seed["seconds"], 0.001), "issues/s",
         note=f"{seed['issues']} issues in {seed['seconds']:.1f} s")
-big_note = f"at {n} issues" + (" (quick mode: about 10,000, not 100,000)" if quick else "")
+big_note = f"at {n} issues" + (" (quick mode: not filled to 100,000)" if quick else "")
 for label, key in (("list first page", "list_big"), ("search (one word)", "search_big"), ("ready", "ready_big")):
     d = load(key)
     if not d:
