@@ -12,9 +12,10 @@ import Synchronization
 /// The filter has no false negatives: a word it does not hold is in no row of `issue_fts`. It is built in
 /// the writer, from `issue_fts_vocab`, the first time the check needs it (so a daemon that never creates
 /// does not pay for it), and every row the writer indexes afterwards adds its terms before its transaction
-/// commits (`SearchRows.write`, which reads each row's text once, to tell the filter and to index it). A word it holds may be absent all the same (the rows that held it were
-/// removed, or a false positive: about 1 % at 200,000 terms); the index is asked then, as before. A
-/// rolled-back batch leaves its terms in the filter, which only makes it hold more.
+/// commits (`SearchRows.write`, which reads each row's text once, to tell the filter and to index it).
+/// A word it holds may be absent all the same (the rows that held it were removed, or a false positive:
+/// about 1 % at 200,000 terms); the index is asked then, as before. A rolled-back batch leaves its terms
+/// in the filter, which only makes it hold more.
 ///
 /// Terms are what FTS5's tokenizer (`unicode61 remove_diacritics 2`) makes of a text: for an all-ASCII
 /// text the lowercased runs of letters and digits (`Similarity.forEachASCIIWord`); any other text goes
@@ -22,19 +23,16 @@ import Synchronization
 ///
 /// Only the writer uses it; the mutex makes it `Sendable`. 1 MiB once built (`bitCount` bits).
 final class IndexedTerms: Sendable {
-    struct State {
-        var bits: BloomBits?
-    }
-
     static let bitCount = 1 << 23
     static let hashCount = 3
-    private let state = Mutex(State())
+    /// nil until built.
+    private let state = Mutex<BloomBits?>(nil)
 
     /// Whether some row of the index may hold `term` (a lowercased ASCII word): false means none does.
     /// Builds the filter first if it is not built, in `db`'s transaction (the writer's).
     func mayHold(_ term: String, _ db: Database) throws -> Bool {
         let h = Self.hashes(term)
-        func held(_ s: State) -> Bool? { s.bits?.contains(h) }
+        func held(_ bits: BloomBits?) -> Bool? { bits?.contains(h) }
         if let answer = state.withLock({ held($0) }) { return answer }
         try build(db)
         return state.withLock { held($0) } ?? true
@@ -58,25 +56,25 @@ final class IndexedTerms: Sendable {
 
     /// Forgets the filter; the next `mayHold` builds it again (after an import, which indexes in bulk).
     func reset() {
-        state.withLock { $0 = State() }
+        state.withLock { $0 = nil }
     }
 
-    var isBuilt: Bool { state.withLock { $0.bits != nil } }
+    var isBuilt: Bool { state.withLock { $0 != nil } }
 
     /// Reads every term of the index into a new filter.
     func build(_ db: Database) throws {
         var bits = BloomBits(bitCount: Self.bitCount, hashCount: Self.hashCount)
         let terms = try String.fetchCursor(db.cachedStatement(sql: "SELECT term FROM issue_fts_vocab"))
         while let term = try terms.next() { bits.set(Self.hashes(term)) }
-        state.withLock { $0 = State(bits: bits) }
+        state.withLock { $0 = bits }
     }
 
     private func add(_ terms: [String]) {
         if terms.isEmpty { return }
         let hashes = terms.map(Self.hashes)
-        state.withLock { s in
-            guard s.bits != nil else { return }
-            for h in hashes { s.bits!.set(h) }
+        state.withLock { bits in
+            guard bits != nil else { return }
+            for h in hashes { bits!.set(h) }
         }
     }
 
