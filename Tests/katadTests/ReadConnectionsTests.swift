@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Shared
 import Testing
 
 @testable import katad
@@ -69,5 +70,50 @@ struct ReadConnectionsTests {
         let detail = try await store.issueDetail(projectId: project.id, ref: "1", comments: true, events: true)
         #expect(detail.issue.uid == created.uid)
         #expect(detail.events?.map(\.type) == ["issue.created"])
+    }
+}
+
+@Suite("One-statement reads")
+struct OneStatementReadTests {
+    /// `readStatement` runs outside a transaction and leaves none behind: the next read sees later writes.
+    @Test func aStatementReadEndsWithItsStatement() throws {
+        let (pool, readers) = try fixture(count: 1)
+        let (inside, value) = try readers.readStatement { db in (db.isInsideTransaction, try x(db)) }
+        #expect(!inside, "readStatement opened a transaction")
+        #expect(value == 1)
+        try pool.write { db in try db.execute(sql: "UPDATE t SET x = 4") }
+        #expect(try readers.readStatement(x) == 4, "the connection kept the snapshot of the previous statement")
+    }
+
+    /// The one-statement read of `#N` answers what the transaction path answers for an issue without
+    /// links (labels sorted), and hands every linked issue, from either end, to that path.
+    @Test func anUnlinkedIssueIsReadInOneStatementAndALinkedOneIsNot() async throws {
+        let f = try await Fixture.make()
+        let plain = try await f.create("Plain issue", labels: ["zeta", "alpha", "mid"])
+        let target = try await f.create("Blocked issue")
+        let blocker = try await f.create("Blocking issue", blocks: ["\(target.number)"])
+        let parent = try await f.create("Parent issue")
+        let child = try await f.create("Child issue", parent: "\(parent.number)")
+        func fast(_ number: Int64) throws -> IssueDetailAnswer? {
+            try f.store.readStatement { db in try Store.unlinkedIssue(db, projectId: f.pid, number: number) }
+        }
+        func full(_ number: Int64) throws -> IssueDetailAnswer {
+            try f.store.read { db in
+                let row = try #require(try IssueRow.fetchOne(db, sql: "\(IssueRow.select) WHERE i.number = ?", arguments: [number]))
+                return try Store.detail(db, row, comments: false, events: false)
+            }
+        }
+        let answer = try #require(try fast(plain.number))
+        #expect(answer.issue.labels == ["alpha", "mid", "zeta"])
+        #expect(answer.issue == (try full(plain.number)).issue)
+        #expect(answer.links == (try full(plain.number)).links)
+        for linked in [target, blocker, parent, child] {
+            #expect(try fast(linked.number) == nil, "#\(linked.number) has links but was read without them")
+        }
+        #expect(try fast(999) == nil)
+        // Through the store's entry point, the linked ones still come with their links.
+        #expect(try await f.detail("\(target.number)").links.blockedBy.map(\.number) == [blocker.number])
+        #expect(try await f.detail("\(child.number)").links.parent?.number == parent.number)
+        #expect(try await f.detail("\(plain.number)").issue.labels == ["alpha", "mid", "zeta"])
     }
 }

@@ -33,6 +33,15 @@ final class ReadConnections: Sendable {
         return try connection.inDatabase { db in try Self.inReadTransaction(db, body) }
     }
 
+    /// Runs `body`, which runs one statement, without a transaction around it (see `Store.readStatement`).
+    func readStatement<T>(_ body: (Database) throws -> T) throws -> T {
+        guard let connection = free.withLock({ $0.popLast() }) else {
+            return try overflow.unsafeRead(body)
+        }
+        defer { free.withLock { $0.append(connection) } }
+        return try connection.inDatabase(body)
+    }
+
     /// Runs `body` in a deferred transaction with cached statements, rolled back if it throws.
     static func inReadTransaction<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
         try db.cachedStatement(sql: "BEGIN DEFERRED TRANSACTION").execute()

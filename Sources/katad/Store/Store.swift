@@ -101,6 +101,13 @@ struct Store: Sendable {
         if let readers { return try readers.read(body) }
         return try writer.unsafeRead { db in try ReadConnections.inReadTransaction(db, body) }
     }
+
+    /// Runs a read of one statement on the calling thread, without a transaction around it: a statement
+    /// reads one snapshot by itself. For `body`s that run exactly one statement.
+    func readStatement<T>(_ body: (Database) throws -> T) throws -> T {
+        if let readers { return try readers.readStatement(body) }
+        return try writer.unsafeRead(body)
+    }
 }
 
 /// Collects what a write leaves for after it: the events to broadcast after the commit, and the search
