@@ -104,13 +104,16 @@ extension Store {
     /// `#N` of a visible project with its labels, in one statement, when it has no links: nil when it has
     /// some (or there is no such issue), for the path above. Most issues have no links, and one statement
     /// is its own snapshot, so this needs neither the transaction nor the label and link queries, which
-    /// together cost about as much as the issue's own row.
+    /// together cost about as much as the issue's own row. Outgoing links are asked for one kind at a time:
+    /// `kind IN (…)` builds a temporary b-tree of the list at every run of the statement.
     static func unlinkedIssue(_ db: Database, projectId: Int64, number: Int64) throws -> IssueDetailAnswer? {
         let statement = try db.cachedStatement(
             sql: """
                 SELECT \(IssueRow.columns),
                     (SELECT group_concat(label, char(31)) FROM issue_labels WHERE issue_id = i.id),
-                    EXISTS (SELECT 1 FROM links k WHERE k.kind IN ('parent', 'blocks', 'related') AND k.from_issue_id = i.id)
+                    EXISTS (SELECT 1 FROM links k WHERE k.kind = 'parent' AND k.from_issue_id = i.id)
+                        OR EXISTS (SELECT 1 FROM links k WHERE k.kind = 'blocks' AND k.from_issue_id = i.id)
+                        OR EXISTS (SELECT 1 FROM links k WHERE k.kind = 'related' AND k.from_issue_id = i.id)
                         OR EXISTS (SELECT 1 FROM links k WHERE k.to_issue_id = i.id)
                 FROM issues i JOIN projects p ON p.id = i.project_id
                 WHERE i.project_id = ? AND i.number = ? AND p.hidden = 0
