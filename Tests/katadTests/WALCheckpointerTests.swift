@@ -33,9 +33,10 @@ struct WALCheckpointerTests {
     /// The writer keeps its own, rarer, checkpoint: the WAL starts over instead of growing without bound.
     @Test func theWALStartsOverPastTheWritersThreshold() async throws {
         let (f, _, wal) = try await diskStore()
-        for i in 1...400 { try await f.create("Issue number \(i) with a body", body: String(repeating: "text \(i) ", count: 40)) }
+        let creates = 2 * WALCheckpointer.writerThreshold / 25
+        for i in 1...creates { try await f.create("Issue number \(i) with a body", body: String(repeating: "text \(i) ", count: 40)) }
         let frame = 4096 + 24
-        // 400 creates one at a time write well over 4,096 frames (about 25 each).
+        // The creates, one at a time, write about twice the threshold (about 25 frames each).
         #expect(size(wal) < (WALCheckpointer.writerThreshold + 400) * frame, "WAL is \(size(wal) / frame) frames")
     }
 }
