@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 @testable import katad
@@ -38,5 +39,80 @@ struct WALCheckpointerTests {
         let frame = 4096 + 24
         // The creates, one at a time, write about twice the threshold (about 25 frames each).
         #expect(size(wal) < (WALCheckpointer.writerThreshold + 400) * frame, "WAL is \(size(wal) / frame) frames")
+    }
+}
+
+/// A WAL database on disk with a table `t`, its pool, and the path of its `-wal` file.
+private func walDatabase() throws -> (pool: DatabasePool, path: String, wal: String) {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kata-wal-idle-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let path = dir.appendingPathComponent("kata.db").path
+    let pool = try DatabasePool(path: path)
+    try pool.write { db in try db.execute(sql: "CREATE TABLE t(x TEXT)") }
+    return (pool, path, path + "-wal")
+}
+
+/// Writes about `megabytes` MB of rows in one transaction, which leaves a `-wal` file at least that large.
+private func fill(_ pool: DatabasePool, megabytes: Int) throws {
+    try pool.write { db in
+        for _ in 0..<(megabytes * 256) {
+            try db.execute(sql: "INSERT INTO t VALUES (?)", arguments: [String(repeating: "x", count: 4000)])
+        }
+    }
+}
+
+@Suite("WAL file truncated when the writer is quiet")
+struct WALIdleTruncationTests {
+    /// After a burst, once no commit came for the delay, a `-wal` file over the limit goes back to nothing,
+    /// and the database still reads and writes.
+    @Test func aLargeWALIsTruncatedOnceTheWriterIsQuiet() async throws {
+        let (pool, path, wal) = try walDatabase()
+        try fill(pool, megabytes: 4)
+        #expect(size(wal) > 4 << 20)
+        let checkpointer = try WALCheckpointer(path: path, configuration: Configuration(), idleDelay: .milliseconds(100), idleLimit: 1 << 20)
+        checkpointer.committed()
+        #expect(await eventually { checkpointer.truncations == 1 }, "not truncated")
+        #expect(size(wal) == 0)
+        try await pool.write { db in try db.execute(sql: "INSERT INTO t VALUES ('after')") }
+        #expect(try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM t") } == 4 * 256 + 1)
+    }
+
+    /// A `-wal` file under the limit is left as it is.
+    @Test func aSmallWALIsLeftAlone() async throws {
+        let (pool, path, wal) = try walDatabase()
+        try fill(pool, megabytes: 1)
+        let before = size(wal)
+        let checkpointer = try WALCheckpointer(path: path, configuration: Configuration(), idleDelay: .milliseconds(50), idleLimit: 8 << 20)
+        checkpointer.committed()
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(checkpointer.truncations == 0)
+        #expect(size(wal) == before)
+    }
+
+    /// A commit within the delay puts the truncation off until the delay has passed since that commit.
+    /// An attempt in which this task was held back so long that the delay passed between its steps
+    /// proves nothing and is made again.
+    @Test func aCommitWithinTheDelayPutsTheTruncationOff() async throws {
+        let delay = Duration.seconds(1)
+        let clock = ContinuousClock()
+        for attempt in 1...3 {
+            let (pool, path, wal) = try walDatabase()
+            try fill(pool, megabytes: 2)
+            let checkpointer = try WALCheckpointer(path: path, configuration: Configuration(), idleDelay: delay, idleLimit: 1 << 20)
+            let first = clock.now
+            checkpointer.committed()
+            try await Task.sleep(for: delay / 2)
+            let second = clock.now
+            checkpointer.committed()
+            try await Task.sleep(for: delay * 0.7)
+            let (truncations, walSize) = (checkpointer.truncations, size(wal))
+            let looked = clock.now
+            if (first.duration(to: second) >= delay || second.duration(to: looked) >= delay) && attempt < 3 { continue }
+            // The first look, a delay after the first commit, found the second one too recent.
+            #expect(truncations == 0, "truncated \(second.duration(to: looked)) after a commit")
+            #expect(walSize > 1 << 20)
+            #expect(await eventually { checkpointer.truncations == 1 }, "not truncated once the commits stopped")
+            return
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import Synchronization
 
@@ -12,6 +13,11 @@ import Synchronization
 /// `writerThreshold` frames: it is what lets the WAL start over from its beginning when writes never
 /// pause (a pause long enough for a pass here to copy everything lets the next write start it over for
 /// free), and by then it has only the few frames committed since the last pass here to copy.
+///
+/// SQLite never shrinks the `-wal` file, so after a burst of writes it would keep up to
+/// `writerThreshold` pages on disk for good. Once the writer has been quiet for `idleDelay`, a `-wal`
+/// file over `idleLimit` bytes is truncated to nothing (a `TRUNCATE` checkpoint that gives up at once,
+/// rather than waiting, if a reader or the writer is busy; the next commit tries again later).
 final class WALCheckpointer: Sendable {
     /// The writer's automatic checkpoint, in WAL frames (pages): under writes that never pause, the WAL
     /// file grows to about this many 4 KiB pages (128 MiB) before it starts over.
@@ -20,29 +26,92 @@ final class WALCheckpointer: Sendable {
     /// and every connection waiting on a write waits with it: at 4,096 frames it came 12-15 times a
     /// second under creates at half of peak, and the writes held behind it were about 4 % of all, enough to
     /// make the p99. At 32,768 it comes 8 times less often (paired runs: writer-side p99 5.7-7.9 ms
-    /// against 9.5-11.0). The file is not shrunk afterwards: a `journal_size_limit` that truncated it
-    /// after each start-over made every stall about three times longer.
+    /// against 9.5-11.0). SQLite does not shrink the file again; the idle truncation below does (a
+    /// `journal_size_limit`, which truncates it at every start-over, made every stall about three times
+    /// longer).
     static let writerThreshold = 32_768
     /// The least time between the starts of two passes.
     static let minInterval: Duration = .milliseconds(10)
 
+    /// How long the writer must have been quiet before a large `-wal` file is truncated.
+    static let idleDelay: Duration = .seconds(2)
+    /// The size of a `-wal` file, in bytes, that is left alone when the writer is quiet (the file of the old
+    /// threshold, 4,096 pages).
+    static let idleLimit = 16 << 20
+
     private let connection: DatabaseQueue
+    private let walPath: String
+    private let idleDelay: Duration
+    private let idleLimit: Int
     private let pacer = Pacer(label: "kata.checkpoint", interval: minInterval, qos: .utility)
+    private let idleQueue = DispatchQueue(label: "kata.checkpoint.idle", qos: .utility)
     private let passCount = Mutex(0)
+    private let idle = Mutex(Idle())
+
+    private struct Idle {
+        var lastCommit = ContinuousClock.now
+        var checkScheduled = false
+        var truncations = 0
+    }
 
     /// Opens the checkpointer's own connection on the database file at `path`.
-    init(path: String, configuration: Configuration) throws {
+    init(path: String, configuration: Configuration, idleDelay: Duration = idleDelay, idleLimit: Int = idleLimit) throws {
         var config = configuration
         config.label = "kata.checkpoint"
         connection = try DatabaseQueue(path: path, configuration: config)
+        walPath = path + "-wal"
+        self.idleDelay = idleDelay
+        self.idleLimit = idleLimit
     }
 
     /// How many passes have run (tests).
     var passes: Int { passCount.withLock { $0 } }
+    /// How many times the `-wal` file was truncated while the writer was quiet (tests).
+    var truncations: Int { idle.withLock { $0.truncations } }
 
-    /// Called after each commit of the writer: schedules a pass unless one is already scheduled.
+    /// Called after each commit of the writer: schedules a pass unless one is already scheduled, and a
+    /// look at the `-wal` file once the writer has been quiet for `idleDelay`.
     func committed() {
         pacer.signal { self.pass() }
+        let schedule = idle.withLock { s -> Bool in
+            s.lastCommit = .now
+            defer { s.checkScheduled = true }
+            return !s.checkScheduled
+        }
+        if schedule { scheduleIdleCheck(after: idleDelay) }
+    }
+
+    private func scheduleIdleCheck(after delay: Duration) {
+        let (seconds, attoseconds) = delay.components
+        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        idleQueue.asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { self.idleCheck() }
+    }
+
+    /// Truncates a large `-wal` file if no commit came for `idleDelay`; otherwise looks again when that
+    /// much time will have passed since the last one.
+    private func idleCheck() {
+        let wait = idle.withLock { s -> Duration? in
+            let quiet = s.lastCommit.duration(to: .now)
+            if quiet < idleDelay { return idleDelay - quiet }
+            s.checkScheduled = false
+            return nil
+        }
+        if let wait {
+            scheduleIdleCheck(after: wait)
+            return
+        }
+        let size = ((try? FileManager.default.attributesOfItem(atPath: walPath))?[.size] as? NSNumber)?.intValue ?? 0
+        guard size > idleLimit else { return }
+        let truncated: Bool? = try? connection.inDatabase { db in
+            // No waiting: with the busy timeout on, a reader still in a transaction would keep the
+            // writer's next commit waiting behind this checkpoint.
+            let timeout = try Int.fetchOne(db, sql: "PRAGMA busy_timeout") ?? 0
+            try db.execute(sql: "PRAGMA busy_timeout = 0")
+            defer { try? db.execute(sql: "PRAGMA busy_timeout = \(timeout)") }
+            let result = try db.checkpoint(.truncate)
+            return result.walFrameCount == 0
+        }
+        if truncated == true { idle.withLock { $0.truncations += 1 } }
     }
 
     private func pass() {
