@@ -34,11 +34,11 @@ def fig(name, value, unit, ceiling=None, cunit="", ratio=None, goal="—", met=N
 
 
 def rounds(name):
-    """The measurements of `name` in each round (`name.1.json`, `name.2.json`, ...), or of its one file."""
+    """The measurements of `name` in each round (`name.1.json`, `name.2.json`, ...)."""
     found = []
     while (d := load(f"{name}.{len(found) + 1}")) is not None:
         found.append(d)
-    return found or [d for d in [load(name)] if d is not None]
+    return found
 
 
 def median_round(items, key, lower_is_better=False):

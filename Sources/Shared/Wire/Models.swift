@@ -208,6 +208,9 @@ public struct IssueLinks: Codable, Sendable, Equatable {
     public var blockedBy: [IssueRef]
     public var related: [IssueRef]
 
+    /// No links at all.
+    public static let none = IssueLinks(parent: nil, children: [], blocks: [], blockedBy: [], related: [])
+
     public init(parent: IssueRef?, children: [IssueRef], blocks: [IssueRef], blockedBy: [IssueRef], related: [IssueRef]) {
         self.parent = parent
         self.children = children

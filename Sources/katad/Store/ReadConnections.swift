@@ -26,15 +26,16 @@ final class ReadConnections: Sendable {
     }
 
     func read<T>(_ body: (Database) throws -> T) throws -> T {
-        guard let connection = free.withLock({ $0.popLast() }) else {
-            return try overflow.unsafeRead { db in try Self.inReadTransaction(db, body) }
-        }
-        defer { free.withLock { $0.append(connection) } }
-        return try connection.inDatabase { db in try Self.inReadTransaction(db, body) }
+        try onConnection { db in try Self.inReadTransaction(db, body) }
     }
 
     /// Runs `body`, which runs one statement, without a transaction around it (see `Store.readStatement`).
     func readStatement<T>(_ body: (Database) throws -> T) throws -> T {
+        try onConnection(body)
+    }
+
+    /// Runs `body` on a free connection, or on the pool's readers when none is free.
+    private func onConnection<T>(_ body: (Database) throws -> T) throws -> T {
         guard let connection = free.withLock({ $0.popLast() }) else {
             return try overflow.unsafeRead(body)
         }

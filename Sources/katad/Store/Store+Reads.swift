@@ -125,9 +125,7 @@ extension Store {
         guard let found, !found.linked else { return nil }
         // Sorted here: `group_concat` does not promise the order of its rows.
         let labels = found.labels.map { $0.split(separator: "\u{1F}").map(String.init).sorted() } ?? []
-        return IssueDetailAnswer(
-            issue: found.row.wire(labels: labels), links: IssueLinks(parent: nil, children: [], blocks: [], blockedBy: [], related: []),
-            comments: nil, events: nil)
+        return IssueDetailAnswer(issue: found.row.wire(labels: labels), links: .none, comments: nil, events: nil)
     }
 
     /// One issue by ULID or unique short id, in any project.
@@ -171,7 +169,7 @@ extension Store {
                 (issue: IssueRow(s), kind: String(sqliteStatement: s, index: IssueRow.columnCount),
                  outgoing: Int64(sqliteStatement: s, index: IssueRow.columnCount + 1) == 1)
             })
-        var links = IssueLinks(parent: nil, children: [], blocks: [], blockedBy: [], related: [])
+        var links = IssueLinks.none
         for r in rows.sorted(by: { $0.issue.number < $1.issue.number }) {
             let ref = r.issue.ref
             switch (r.kind, r.outgoing) {

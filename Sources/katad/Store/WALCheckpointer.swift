@@ -75,16 +75,15 @@ final class WALCheckpointer: Sendable {
         pacer.signal { self.pass() }
         let schedule = idle.withLock { s -> Bool in
             s.lastCommit = .now
-            defer { s.checkScheduled = true }
-            return !s.checkScheduled
+            let schedule = !s.checkScheduled
+            s.checkScheduled = true
+            return schedule
         }
         if schedule { scheduleIdleCheck(after: idleDelay) }
     }
 
     private func scheduleIdleCheck(after delay: Duration) {
-        let (seconds, attoseconds) = delay.components
-        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-        idleQueue.asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { self.idleCheck() }
+        idleQueue.asyncAfter(deadline: .now() + delay.dispatchInterval) { self.idleCheck() }
     }
 
     /// Truncates a large `-wal` file if no commit came for `idleDelay`; otherwise looks again when that

@@ -31,9 +31,7 @@ final class Pacer: Sendable {
             return max(.zero, interval - last.duration(to: .now))
         }
         guard let delay else { return }
-        let (seconds, attoseconds) = delay.components
-        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-        queue.asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { self.run(work) }
+        queue.asyncAfter(deadline: .now() + delay.dispatchInterval) { self.run(work) }
     }
 
     /// Runs `work` on the queue now, after any run in progress, and returns when it is done.
