@@ -149,6 +149,29 @@ struct GroupCommitTests {
         #expect(try rows(pool) == [1, 3])
     }
 
+    @Test func aWriteThatEndsTheWholeTransactionFailsItsBatch() async throws {
+        let pool = try makePool()
+        let g = try await GatedCommitter(pool)
+        let before = Task { try await g.committer.write { db, _ in try db.execute(sql: "INSERT INTO t(x, v) VALUES (2, 'before')") } }
+        await g.waitForPending(1)
+        // What SQLite does by itself on a full disk or an I/O error: the whole transaction is rolled back.
+        // GRDB then refuses every later statement of the transaction block (SQLITE_ABORT), so the later
+        // savepoint cannot start a transaction of its own, and the batch fails as a whole.
+        let ender = Task { try await g.committer.write { db, _ in try db.execute(sql: "ROLLBACK") } }
+        await g.waitForPending(2)
+        let after = Task { try await g.committer.write { db, _ in try db.execute(sql: "INSERT INTO t(x, v) VALUES (4, 'after')") } }
+        await g.waitForPending(3)
+        g.open()
+        try await g.first.value
+        await #expect(throws: DatabaseError.self) { try await before.value }
+        await #expect(throws: DatabaseError.self) { try await ender.value }
+        await #expect(throws: DatabaseError.self) { try await after.value }
+        #expect(g.sizes.withLock { $0 } == [1, 3])
+        #expect(try rows(pool) == [1], "no write of the ended batch may be committed on its own")
+        try await g.committer.write { db, _ in try db.execute(sql: "INSERT INTO t(x, v) VALUES (5, 'later')") }
+        #expect(try rows(pool) == [1, 5])
+    }
+
     @Test func anAnswerComesOnlyAfterTheCommitIsVisibleToOtherConnections() async throws {
         let pool = try makePool()
         let gc = GroupCommitter(writer: pool, onCommit: { _, _ in })

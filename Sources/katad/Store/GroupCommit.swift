@@ -79,10 +79,7 @@ final class GroupCommitter: Sendable {
                     var sink = EventSink(search: search)
                     var value: T?
                     do {
-                        try db.inSavepoint {
-                            value = try body(db, &sink)
-                            return .commit
-                        }
+                        try GroupCommitter.inSavepoint(db) { value = try body(db, &sink) }
                     } catch {
                         return Outcome(events: [], purge: nil, search: search, resume: { _ in continuation.resume(throwing: error) })
                     }
@@ -156,6 +153,29 @@ final class GroupCommitter: Sendable {
         publish(outcomes)
         for outcome in outcomes { outcome.resume(nil) }
         afterCommit?()
+    }
+
+    /// Runs `body` inside a savepoint of the batch's transaction, rolled back alone if it throws. Like
+    /// `Database.inSavepoint`, with statements prepared once per connection: that one prepares `SAVEPOINT`
+    /// and `RELEASE` from their text at every call, which at half of peak cost about 5 % of the writer.
+    static func inSavepoint(_ db: Database, _ body: () throws -> Void) throws {
+        try db.cachedStatement(sql: "SAVEPOINT kata_write").execute()
+        do {
+            try body()
+        } catch {
+            if db.isInsideTransaction {
+                do {
+                    try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT kata_write").execute()
+                    try db.cachedStatement(sql: "RELEASE SAVEPOINT kata_write").execute()
+                } catch {
+                    // Its changes could not be undone alone: undo the whole batch, which then fails as a whole
+                    // (GRDB refuses the rest of an ended transaction block).
+                    try? db.execute(sql: "ROLLBACK")
+                }
+            }
+            throw error
+        }
+        try db.cachedStatement(sql: "RELEASE SAVEPOINT kata_write").execute()
     }
 
     /// Hands the batch's events to subscribers in commit order: one call for a run of writes, and a
