@@ -486,3 +486,40 @@ struct StoreListTests {
         #expect(resolved.id == f.pid && resolved.counts == nil)
     }
 }
+
+@Suite("Schema: activity indexes")
+struct ActivityIndexTests {
+    /// The descending flag of each key column of `index` (`PRAGMA index_xinfo`).
+    static func descending(_ db: Database, _ index: String) throws -> [Bool] {
+        try Row.fetchAll(db, sql: "PRAGMA index_xinfo(\(index))").filter { ($0["key"] as Int) == 1 && ($0["cid"] as Int) >= 0 }.map { $0["desc"] as Int == 1 }
+    }
+
+    @Test func migrationSixMakesBothActivityIndexesAscending() throws {
+        let queue = try DatabaseQueue()
+        try queue.inDatabase { db in db.add(function: Migrations.reverseFunction) }
+        func flags() throws -> [[Bool]] {
+            try queue.read { db in try [Self.descending(db, "issues_project_activity"), Self.descending(db, "issues_activity")] }
+        }
+        try Migrations.migrator.migrate(queue, upTo: "v5-fts-usermerge")
+        #expect(try flags() == [[false, true, true], [true, true]])
+        try Migrations.migrator.migrate(queue)
+        #expect(try flags() == [[false, false, false], [false, false]])
+    }
+
+    /// Newest activity first is the ascending index read backwards: no sort of the project's issues.
+    @Test func theNewestFirstListsReadTheIndexWithoutSorting() async throws {
+        let f = try await Fixture.make()
+        for t in ["One", "Two", "Three"] { try await f.create(t) }
+        let plans = try await f.store.writer.read { db in
+            try [
+                "\(IssueRow.select) WHERE i.deleted_at IS NULL AND p.hidden = 0 AND i.project_id IN (?) AND i.status = ? ORDER BY i.updated_at DESC, i.id DESC LIMIT ?",
+                "\(IssueRow.select) WHERE i.deleted_at IS NULL AND p.hidden = 0 AND i.status = ? ORDER BY i.updated_at DESC, i.id DESC LIMIT ?",
+            ].map { sql in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN \(sql)", arguments: sql.contains("IN (?)") ? [1, "open", 51] : ["open", 51])
+                    .map { $0["detail"] as String }.joined(separator: "; ")
+            }
+        }
+        #expect(plans[0].contains("issues_project_activity") && !plans[0].contains("TEMP B-TREE"), "\(plans[0])")
+        #expect(plans[1].contains("issues_activity") && !plans[1].contains("TEMP B-TREE"), "\(plans[1])")
+    }
+}

@@ -178,6 +178,20 @@ enum Migrations {
             // merges any two segments of one level, which keeps the segment count near half of FTS5's own.
             try db.execute(sql: "INSERT INTO issue_fts(issue_fts, rank) VALUES('usermerge', 2)")
         }
+        m.registerMigration("v6-activity-ascending") { db in
+            // The newest activity has the largest `updated_at`. In a descending index it went to the leftmost
+            // leaf, and every split there rebalanced it with its siblings: about one page more per commit for
+            // each of the two indexes. Ascending, it goes to the rightmost leaf, which SQLite splits by
+            // starting a new page. SQLite reads an index backwards as fast as forwards, so these serve the
+            // newest-first lists (`ORDER BY updated_at DESC, id DESC`) just the same.
+            try db.execute(
+                sql: """
+                    DROP INDEX issues_project_activity;
+                    DROP INDEX issues_activity;
+                    CREATE INDEX issues_project_activity ON issues(project_id, updated_at, id);
+                    CREATE INDEX issues_activity ON issues(updated_at, id);
+                    """)
+        }
         return m
     }
 
