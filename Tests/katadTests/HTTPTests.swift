@@ -24,8 +24,8 @@ struct HTTPHarness: Sendable {
     }
 
     func run(_ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let router = DaemonServer.apiRouter(services, listener: ListenerInfo(address: .unix(path: "/tmp/x.sock"), isAdmin: false))
-        let app = Application(router: router)
+        let app = Application(
+            responder: DaemonServer.apiResponder(services, listener: ListenerInfo(address: .unix(path: "/tmp/x.sock"), isAdmin: false)))
         try await app.test(.router) { client in try await test(client) }
     }
 }

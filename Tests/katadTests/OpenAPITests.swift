@@ -153,7 +153,7 @@ import Yams
         let services = try Self.services(policy: AuthPolicy(token: "boot", readOnly: false, identityMode: false))
         let hash = try await PasswordHasher().hash("s3cret pass")
         _ = try await services.store.createUser(name: "alice", role: "user", displayName: "Alice A.", passwordHash: hash, by: "root")
-        let app = Application(router: DaemonServer.apiRouter(services, listener: Self.listener))
+        let app = Application(responder: DaemonServer.apiResponder(services, listener: Self.listener))
         @Sendable func bearer(_ token: String) -> HTTPFields {
             var h = HTTPFields()
             h[.authorization] = "Bearer \(token)"

@@ -85,35 +85,47 @@ struct OneStatementReadTests {
         #expect(try readers.readStatement(x) == 4, "the connection kept the snapshot of the previous statement")
     }
 
-    /// The one-statement read of `#N` answers what the transaction path answers for an issue without
-    /// links (labels sorted), and hands every linked issue, from either end, to that path.
+    /// The one-statement read of `#N` writes, byte for byte, the JSON the transaction path's answer gives
+    /// for an issue without links (labels sorted, texts escaped), and hands every linked issue, from either
+    /// end, to that path.
     @Test func anUnlinkedIssueIsReadInOneStatementAndALinkedOneIsNot() async throws {
         let f = try await Fixture.make()
         let plain = try await f.create("Plain issue", labels: ["zeta", "alpha", "mid"])
+        let tricky = try await f.create(
+            "Quotes \" and \\ back-slashes, caf\u{E9} \u{1F600}", body: "tab\tnew line\nbell\u{07} / slash <b>", labels: ["a:b", "a.b", "a-b"],
+            owner: "bob")
+        let closed = try await f.create("Closed one")
+        _ = try await f.store.close(projectId: f.pid, ref: "\(closed.number)", reason: "wontfix", message: nil, actor: "alice")
         let target = try await f.create("Blocked issue")
         let blocker = try await f.create("Blocking issue", blocks: ["\(target.number)"])
         let parent = try await f.create("Parent issue")
         let child = try await f.create("Child issue", parent: "\(parent.number)")
-        func fast(_ number: Int64) throws -> IssueDetailAnswer? {
-            try f.store.readStatement { db in try Store.unlinkedIssue(db, projectId: f.pid, number: number) }
+        func fast(_ number: Int64) throws -> String? {
+            try f.store.readStatement { db in try Store.unlinkedIssueJSON(db, projectId: f.pid, number: number) }.map { String(decoding: $0, as: UTF8.self) }
         }
-        func full(_ number: Int64) throws -> IssueDetailAnswer {
-            try f.store.read { db in
+        func full(_ number: Int64) throws -> String {
+            let answer = try f.store.read { db in
                 let row = try #require(try IssueRow.fetchOne(db, sql: "\(IssueRow.select) WHERE i.number = ?", arguments: [number]))
                 return try Store.detail(db, row, comments: false, events: false)
             }
+            return String(decoding: try KataJSON.encoder().encode(answer), as: UTF8.self)
         }
-        let answer = try #require(try fast(plain.number))
-        #expect(answer.issue.labels == ["alpha", "mid", "zeta"])
-        #expect(answer.issue == (try full(plain.number)).issue)
-        #expect(answer.links == (try full(plain.number)).links)
+        for issue in [plain, tricky, closed] {
+            let json = try #require(try fast(issue.number))
+            #expect(json == (try full(issue.number)))
+        }
+        #expect(try fast(plain.number)?.contains(#""labels":["alpha","mid","zeta"]"#) == true)
         for linked in [target, blocker, parent, child] {
             #expect(try fast(linked.number) == nil, "#\(linked.number) has links but was read without them")
         }
         #expect(try fast(999) == nil)
         // Through the store's entry point, the linked ones still come with their links.
-        #expect(try await f.detail("\(target.number)").links.blockedBy.map(\.number) == [blocker.number])
-        #expect(try await f.detail("\(child.number)").links.parent?.number == parent.number)
-        #expect(try await f.detail("\(plain.number)").issue.labels == ["alpha", "mid", "zeta"])
+        func detail(_ number: Int64) async throws -> IssueDetailAnswer {
+            try KataJSON.decoder().decode(
+                IssueDetailAnswer.self, from: Data(try await f.store.issueDetailJSON(projectId: f.pid, ref: "\(number)", comments: false, events: false)))
+        }
+        #expect(try await detail(target.number).links.blockedBy.map(\.number) == [blocker.number])
+        #expect(try await detail(child.number).links.parent?.number == parent.number)
+        #expect(try await detail(plain.number).issue.labels == ["alpha", "mid", "zeta"])
     }
 }

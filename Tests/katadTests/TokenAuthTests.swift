@@ -25,7 +25,7 @@ struct AuthHarness {
     func run(
         listener: ListenAddress = .unix(path: "/tmp/api.sock"), _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
-        let app = Application(router: DaemonServer.apiRouter(services, listener: ListenerInfo(address: listener, isAdmin: false)))
+        let app = Application(responder: DaemonServer.apiResponder(services, listener: ListenerInfo(address: listener, isAdmin: false)))
         try await app.test(.router) { client in try await test(client) }
     }
 }

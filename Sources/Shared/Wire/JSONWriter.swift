@@ -13,11 +13,11 @@ public struct JSONWriter {
     }
 
     /// One structural character: `{ } [ ] , :`.
-    mutating func byte(_ c: UInt8) { bytes.append(c) }
+    package mutating func byte(_ c: UInt8) { bytes.append(c) }
 
     /// `"key":`, preceded by a comma unless it is the object's first member. Keys are ASCII snake_case and
     /// every caller passes them in sorted order.
-    mutating func key(_ k: StaticString, first: inout Bool) {
+    package mutating func key(_ k: StaticString, first: inout Bool) {
         if !first { bytes.append(UInt8(ascii: ",")) }
         first = false
         bytes.append(UInt8(ascii: "\""))
@@ -26,13 +26,13 @@ public struct JSONWriter {
         bytes.append(UInt8(ascii: ":"))
     }
 
-    mutating func null() { bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C]) }
+    package mutating func null() { bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C]) }
 
     mutating func bool(_ b: Bool) {
         if b { bytes.append(contentsOf: [0x74, 0x72, 0x75, 0x65]) } else { bytes.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65]) }
     }
 
-    mutating func int(_ v: Int64) {
+    package mutating func int(_ v: Int64) {
         if v == 0 {
             bytes.append(UInt8(ascii: "0"))
             return
@@ -58,30 +58,33 @@ public struct JSONWriter {
     /// A JSON string: `"` and `\` escaped, control characters as `\b \f \n \r \t` or `\u00XX`, everything
     /// else (`/` and non-ASCII included) as its UTF-8 bytes.
     mutating func string(_ s: String) {
-        bytes.append(UInt8(ascii: "\""))
         var s = s
-        s.withUTF8 { utf8 in
-            var start = 0
-            for i in 0..<utf8.count {
-                let c = utf8[i]
-                if c >= 0x20 && c != 0x22 && c != 0x5C { continue }
-                if start < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<i])) }
-                start = i + 1
-                switch c {
-                case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
-                case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
-                case 0x08: bytes.append(contentsOf: [0x5C, 0x62])
-                case 0x0C: bytes.append(contentsOf: [0x5C, 0x66])
-                case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
-                case 0x0D: bytes.append(contentsOf: [0x5C, 0x72])
-                case 0x09: bytes.append(contentsOf: [0x5C, 0x74])
-                default:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                    bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 0xF)]])
-                }
+        s.withUTF8 { string(utf8: $0) }
+    }
+
+    /// A JSON string from UTF-8 bytes (a text column read in place, say), escaped as `string(_:)` does.
+    package mutating func string(utf8: UnsafeBufferPointer<UInt8>) {
+        bytes.append(UInt8(ascii: "\""))
+        var start = 0
+        for i in 0..<utf8.count {
+            let c = utf8[i]
+            if c >= 0x20 && c != 0x22 && c != 0x5C { continue }
+            if start < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<i])) }
+            start = i + 1
+            switch c {
+            case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
+            case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
+            case 0x08: bytes.append(contentsOf: [0x5C, 0x62])
+            case 0x0C: bytes.append(contentsOf: [0x5C, 0x66])
+            case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
+            case 0x0D: bytes.append(contentsOf: [0x5C, 0x72])
+            case 0x09: bytes.append(contentsOf: [0x5C, 0x74])
+            default:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 0xF)]])
             }
-            if start < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...])) }
         }
+        if start < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...])) }
         bytes.append(UInt8(ascii: "\""))
     }
 
@@ -107,7 +110,7 @@ public struct JSONWriter {
         bytes.append(contentsOf: (try? KataJSON.encoder().encode(value)) ?? Data("null".utf8))
     }
 
-    mutating func value(_ v: some JSONWritable) { v.write(to: &self) }
+    package mutating func value(_ v: some JSONWritable) { v.write(to: &self) }
 }
 
 /// A wire type that writes itself with `JSONWriter`.

@@ -21,13 +21,7 @@ enum IssueRoutes {
             try await s.store.requireProject(id: filter.projectIds[0])
             return JSONResponse.make(try await s.store.listIssues(filter))
         }
-        issues.get(":ref") { request, context in
-            let q = request.uri.queryParameters
-            let answer = try await s.store.issueDetail(
-                projectId: try RequestDecoding.id(context, "id"), ref: RequestDecoding.text(context, "ref"),
-                comments: flag(q["comments"]), events: flag(q["events"]))
-            return JSONResponse.make(answer)
-        }
+        issues.get(":ref", use: show(s))
         issues.patch(":ref") { request, context in
             let req = try await RequestDecoding.body(EditIssueRequest.self, from: request)
             return JSONResponse.make(
@@ -111,6 +105,21 @@ enum IssueRoutes {
             let q = request.uri.queryParameters
             return JSONResponse.make(
                 try await s.store.issueDetailAnywhere(ref: RequestDecoding.text(context, "ref"), comments: flag(q["comments"]), events: flag(q["events"])))
+        }
+    }
+
+    /// The path of `show` (`PreRoutedResponder` finds it in front of the router).
+    static let showPath = "/api/v1/projects/{id}/issues/{ref}"
+
+    /// `GET /api/v1/projects/{id}/issues/{ref}`: one issue with its links, and its comments and events when
+    /// asked (`kata show`).
+    static func show(_ s: APIServices) -> @Sendable (Request, KataRequestContext) async throws -> Response {
+        { request, context in
+            let q = request.uri.queryParameters
+            return JSONResponse.make(
+                bytes: try await s.store.issueDetailJSON(
+                    projectId: try RequestDecoding.id(context, "id"), ref: RequestDecoding.text(context, "ref"),
+                    comments: flag(q["comments"]), events: flag(q["events"])))
         }
     }
 

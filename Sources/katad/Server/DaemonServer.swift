@@ -57,6 +57,11 @@ struct DaemonServer {
         return router
     }
 
+    /// What serves one API listener: its router, with the most frequent read found in front of it.
+    static func apiResponder(_ s: APIServices, listener: ListenerInfo) -> PreRoutedResponder {
+        PreRoutedResponder(router: apiRouter(s, listener: listener), services: s)
+    }
+
     /// The admin socket's router: administration routes only.
     static func adminRouter(_ s: APIServices, listener: ListenerInfo) -> Router<KataRequestContext> {
         let router = Router(context: KataRequestContext.self)
@@ -71,7 +76,7 @@ struct DaemonServer {
         return router
     }
 
-    func application(router: Router<KataRequestContext>, address: ListenAddress) throws -> some ApplicationProtocol {
+    func application(responder: some HTTPResponder<KataRequestContext>, address: ListenAddress) throws -> some ApplicationProtocol {
         let bind: BindAddress
         var server: HTTPServerBuilder = .http1(configuration: .init(idleTimeout: .seconds(120)))
         switch address {
@@ -82,7 +87,7 @@ struct DaemonServer {
         }
         let logger = self.logger
         return Application(
-            router: router,
+            responder: responder,
             server: server,
             configuration: ApplicationConfiguration(address: bind, serverName: nil),
             onServerRunning: { channel in
@@ -97,10 +102,13 @@ struct DaemonServer {
         var all: [any Service] = []
         for address in listeners {
             let info = ListenerInfo(address: address, isAdmin: false)
-            all.append(try application(router: Self.apiRouter(services, listener: info), address: address))
+            all.append(try application(responder: Self.apiResponder(services, listener: info), address: address))
         }
         let adminAddress = ListenAddress.unix(path: adminSocket)
-        all.append(try application(router: Self.adminRouter(services, listener: ListenerInfo(address: adminAddress, isAdmin: true)), address: adminAddress))
+        all.append(
+            try application(
+                responder: Self.adminRouter(services, listener: ListenerInfo(address: adminAddress, isAdmin: true)).buildResponder(),
+                address: adminAddress))
         // Last in the list, so it is shut down first: open streams end before the listeners drain.
         all.append(TokenUsageService(usage: services.tokenUsage, store: services.store, logger: logger))
         all.append(StreamService(broadcaster: services.broadcaster))

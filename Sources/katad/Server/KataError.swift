@@ -40,7 +40,12 @@ struct KataError: Error, HTTPResponseError, Sendable {
 /// Building JSON responses.
 enum JSONResponse {
     static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
-        let buffer = ByteBuffer(bytes: KataJSON.fastBytes(value) ?? Array((try? KataJSON.encoder().encode(value)) ?? Data("{}".utf8)))
+        make(bytes: KataJSON.fastBytes(value) ?? Array((try? KataJSON.encoder().encode(value)) ?? Data("{}".utf8)), status: status)
+    }
+
+    /// A response of JSON bytes already written.
+    static func make(bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        let buffer = ByteBuffer(bytes: bytes)
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.contentLength] = String(buffer.readableBytes)

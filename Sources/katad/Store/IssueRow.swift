@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 import Shared
 
 /// A row of `issues`, joined with its project's name.
@@ -89,6 +90,32 @@ struct IssueRow: Sendable {
             id: id, uid: uid, projectId: projectId, projectName: projectName, number: number, shortId: shortId,
             title: title, body: body, status: status, closedReason: closedReason, owner: owner, author: author,
             labels: labels, createdAt: createdAt, updatedAt: updatedAt, closedAt: closedAt, deletedAt: deletedAt)
+    }
+
+    /// The issue on the statement's current row (read as `init(_:)` reads it), with the labels of column
+    /// `labelsColumn` (joined by U+001F, or NULL), written as the JSON `Issue.write(to:)` writes for it:
+    /// the texts go from SQLite's buffers to the output without becoming strings.
+    static func writeIssue(_ s: SQLiteStatement, labelsColumn: CInt, to w: inout JSONWriter) {
+        var f = true
+        w.byte(UInt8(ascii: "{"))
+        w.key("author", first: &f); w.textColumn(s, 11)
+        w.key("body", first: &f); w.textColumn(s, 7)
+        w.key("closed_at", first: &f); w.textColumn(s, 14)
+        w.key("closed_reason", first: &f); w.textColumn(s, 9)
+        w.key("created_at", first: &f); w.textColumn(s, 12)
+        w.key("deleted_at", first: &f); w.textColumn(s, 15)
+        w.key("id", first: &f); w.int(sqlite3_column_int64(s, 0))
+        w.key("labels", first: &f); w.labelsColumn(s, labelsColumn)
+        w.key("number", first: &f); w.int(sqlite3_column_int64(s, 4))
+        w.key("owner", first: &f); w.textColumn(s, 10)
+        w.key("project_id", first: &f); w.int(sqlite3_column_int64(s, 2))
+        w.key("project_name", first: &f); w.textColumn(s, 3)
+        w.key("short_id", first: &f); w.textColumn(s, 5)
+        w.key("status", first: &f); w.textColumn(s, 8)
+        w.key("title", first: &f); w.textColumn(s, 6)
+        w.key("uid", first: &f); w.textColumn(s, 1)
+        w.key("updated_at", first: &f); w.textColumn(s, 13)
+        w.byte(UInt8(ascii: "}"))
     }
 
     var ref: IssueRef { IssueRef(number: number, uid: uid, shortId: shortId, title: title, status: status) }
@@ -196,5 +223,32 @@ extension Store {
             409, .ambiguousReference, "\(ref) matches \(rows.count) issues: \(names.joined(separator: ", "))",
             hint: "use a longer short id or project#N",
             data: ["candidates": .array(rows.prefix(10).map { .object(["project": .string($0.projectName), "number": .int($0.number), "uid": .string($0.uid)]) })])
+    }
+}
+
+extension JSONWriter {
+    /// Text column `index` of the statement's current row as a JSON string, or `null` when it is NULL.
+    mutating func textColumn(_ s: SQLiteStatement, _ index: CInt) {
+        guard sqlite3_column_type(s, index) != SQLITE_NULL else { return null() }
+        // `column_text` before `column_bytes`, so the length is that of the text.
+        guard let text = sqlite3_column_text(s, index) else { return string(utf8: UnsafeBufferPointer(start: nil, count: 0)) }
+        string(utf8: UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(s, index))))
+    }
+
+    /// A column of labels joined by U+001F (`group_concat(label, char(31))`), or NULL for none, as a JSON
+    /// array in byte order, which is `ORDER BY label`'s (`group_concat` does not promise any order).
+    mutating func labelsColumn(_ s: SQLiteStatement, _ index: CInt) {
+        guard sqlite3_column_type(s, index) != SQLITE_NULL, let text = sqlite3_column_text(s, index) else {
+            byte(UInt8(ascii: "["))
+            return byte(UInt8(ascii: "]"))
+        }
+        let all = UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(s, index)))
+        let labels = all.split(separator: 0x1F, omittingEmptySubsequences: false).sorted { $0.lexicographicallyPrecedes($1) }
+        byte(UInt8(ascii: "["))
+        for (i, label) in labels.enumerated() {
+            if i > 0 { byte(UInt8(ascii: ",")) }
+            string(utf8: UnsafeBufferPointer(rebasing: label))
+        }
+        byte(UInt8(ascii: "]"))
     }
 }

@@ -80,14 +80,24 @@ extension Store {
         }
     }
 
+    /// One issue of a project as the bytes of its JSON answer (`IssueDetailAnswer`, as `KataJSON` writes
+    /// it): `#N` without links, comments or events straight from one statement (`unlinkedIssueJSON`),
+    /// anything else through `issueDetail`.
+    func issueDetailJSON(projectId: Int64, ref: String, comments: Bool, events: Bool) async throws -> [UInt8] {
+        if !comments, !events, case .number(let n)? = try? IssueReference.parse(ref),
+            let bytes = try readStatement({ db in try Store.unlinkedIssueJSON(db, projectId: projectId, number: n) })
+        {
+            return bytes
+        }
+        let answer = try await issueDetail(projectId: projectId, ref: ref, comments: comments, events: events)
+        var w = JSONWriter()
+        answer.write(to: &w)
+        return w.bytes
+    }
+
     /// One issue of a project, with links and optionally comments and events.
     func issueDetail(projectId: Int64, ref: String, comments: Bool, events: Bool) async throws -> IssueDetailAnswer {
-        if !comments, !events, case .number(let n)? = try? IssueReference.parse(ref),
-            let answer = try readStatement({ db in try Store.unlinkedIssue(db, projectId: projectId, number: n) })
-        {
-            return answer
-        }
-        return try read { db in
+        try read { db in
             // `#N` of a visible project in one query; anything else (and every error) through the project.
             if case .number(let n)? = try? IssueReference.parse(ref), let row = try IssueRow.fetchOne(
                 db.cachedStatement(sql: "\(IssueRow.select) WHERE i.project_id = ? AND i.number = ? AND p.hidden = 0"),
@@ -101,32 +111,40 @@ extension Store {
         }
     }
 
-    /// `#N` of a visible project with its labels, in one statement, when it has no links: nil when it has
-    /// some (or there is no such issue), for the path above. Most issues have no links, and one statement
-    /// is its own snapshot, so this needs neither the transaction nor the label and link queries, which
-    /// together cost about as much as the issue's own row. Outgoing links are asked for one kind at a time:
-    /// `kind IN (…)` builds a temporary b-tree of the list at every run of the statement.
-    static func unlinkedIssue(_ db: Database, projectId: Int64, number: Int64) throws -> IssueDetailAnswer? {
-        let statement = try db.cachedStatement(
-            sql: """
-                SELECT \(IssueRow.columns),
-                    (SELECT group_concat(label, char(31)) FROM issue_labels WHERE issue_id = i.id),
-                    EXISTS (SELECT 1 FROM links k WHERE k.kind = 'parent' AND k.from_issue_id = i.id)
-                        OR EXISTS (SELECT 1 FROM links k WHERE k.kind = 'blocks' AND k.from_issue_id = i.id)
-                        OR EXISTS (SELECT 1 FROM links k WHERE k.kind = 'related' AND k.from_issue_id = i.id)
-                        OR EXISTS (SELECT 1 FROM links k WHERE k.to_issue_id = i.id)
-                FROM issues i JOIN projects p ON p.id = i.project_id
-                WHERE i.project_id = ? AND i.number = ? AND p.hidden = 0
-                """)
-        let found = try ColumnCursor(statement, arguments: [projectId, number]) { s in
-            (row: IssueRow(s), labels: String.column(s, IssueRow.columnCount),
-             linked: Int64(sqliteStatement: s, index: IssueRow.columnCount + 1) != 0)
-        }.next()
-        guard let found, !found.linked else { return nil }
-        // Sorted here: `group_concat` does not promise the order of its rows.
-        let labels = found.labels.map { $0.split(separator: "\u{1F}").map(String.init).sorted() } ?? []
-        return IssueDetailAnswer(issue: found.row.wire(labels: labels), links: .none, comments: nil, events: nil)
+    /// `#N` of a visible project with its labels, when it has no links, read in one statement and written
+    /// as JSON straight from the statement's columns (no row, `Issue` or strings in between): nil when it
+    /// has links (or there is no such issue), for the path of `issueDetail`. Most issues have no links, and
+    /// one statement is its own snapshot, so this needs neither the transaction nor the label and link
+    /// queries, which together cost about as much as the issue's own row.
+    static func unlinkedIssueJSON(_ db: Database, projectId: Int64, number: Int64) throws -> [UInt8]? {
+        let cursor = try ColumnCursor(db.cachedStatement(sql: unlinkedIssueSQL), arguments: [projectId, number]) { s -> [UInt8]? in
+            guard Int64(sqliteStatement: s, index: IssueRow.columnCount + 1) == 0 else { return nil }
+            var w = JSONWriter(capacity: 1024)
+            var first = true
+            w.byte(UInt8(ascii: "{"))
+            w.key("issue", first: &first)
+            IssueRow.writeIssue(s, labelsColumn: IssueRow.columnCount, to: &w)
+            w.key("links", first: &first)
+            w.value(IssueLinks.none)
+            w.byte(UInt8(ascii: "}"))
+            return w.bytes
+        }
+        return try cursor.next() ?? nil
     }
+
+    /// The statement of `unlinkedIssueJSON`: the issue's columns, its labels joined by U+001F, and whether
+    /// any link names it. Outgoing links are asked for one kind at a time: `kind IN (…)` builds a temporary
+    /// b-tree of the list at every run of the statement.
+    static let unlinkedIssueSQL = """
+        SELECT \(IssueRow.columns),
+            (SELECT group_concat(label, char(31)) FROM issue_labels WHERE issue_id = i.id),
+            EXISTS (SELECT 1 FROM links k WHERE k.kind = 'parent' AND k.from_issue_id = i.id)
+                OR EXISTS (SELECT 1 FROM links k WHERE k.kind = 'blocks' AND k.from_issue_id = i.id)
+                OR EXISTS (SELECT 1 FROM links k WHERE k.kind = 'related' AND k.from_issue_id = i.id)
+                OR EXISTS (SELECT 1 FROM links k WHERE k.to_issue_id = i.id)
+        FROM issues i JOIN projects p ON p.id = i.project_id
+        WHERE i.project_id = ? AND i.number = ? AND p.hidden = 0
+        """
 
     /// One issue by ULID or unique short id, in any project.
     func issueDetailAnywhere(ref: String, comments: Bool, events: Bool) async throws -> IssueDetailAnswer {
