@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Shared
 import Testing
 
@@ -78,11 +79,17 @@ struct OneStatementReadTests {
     /// `readStatement` runs outside a transaction and leaves none behind: the next read sees later writes.
     @Test func aStatementReadEndsWithItsStatement() throws {
         let (pool, readers) = try fixture(count: 1)
-        let (inside, value) = try readers.readStatement { db in (db.isInsideTransaction, try x(db)) }
+        let read = PreparedRead(key: 99, sql: "SELECT x FROM t")
+        let (inside, value) = try readers.readStatement(read) { statement in
+            (sqlite3_get_autocommit(sqlite3_db_handle(statement.sqliteStatement)) == 0, try Int.fetchOne(statement))
+        }
         #expect(!inside, "readStatement opened a transaction")
         #expect(value == 1)
         try pool.write { db in try db.execute(sql: "UPDATE t SET x = 4") }
-        #expect(try readers.readStatement(x) == 4, "the connection kept the snapshot of the previous statement")
+        #expect(try readers.readStatement(read) { try Int.fetchOne($0) } == 4, "the connection kept the snapshot of the previous statement")
+        let (again, kept) = try readers.readStatement(read) { statement in (statement, try Int.fetchOne(statement)) }
+        #expect(kept == 4)
+        #expect(try readers.readStatement(read) { $0 } === again, "the connection prepared the statement again")
     }
 
     /// The one-statement read of `#N` writes, byte for byte, the JSON the transaction path's answer gives
@@ -101,7 +108,8 @@ struct OneStatementReadTests {
         let parent = try await f.create("Parent issue")
         let child = try await f.create("Child issue", parent: "\(parent.number)")
         func fast(_ number: Int64) throws -> String? {
-            try f.store.readStatement { db in try Store.unlinkedIssueJSON(db, projectId: f.pid, number: number) }.map { String(decoding: $0, as: UTF8.self) }
+            try f.store.readStatement(Store.unlinkedIssue) { statement in try Store.unlinkedIssueJSON(statement, projectId: f.pid, number: number) }
+                .map { String(decoding: $0, as: UTF8.self) }
         }
         func full(_ number: Int64) throws -> String {
             let answer = try f.store.read { db in

@@ -34,15 +34,27 @@ struct PreRoutedResponder: HTTPResponder {
     /// `id` and `ref` of a path `/api/v1/projects/{id}/issues/{ref}` whose two parameters are digits, or
     /// nil for any other path.
     static func issueReadParameters(_ path: String) -> (id: Substring, ref: Substring)? {
-        let prefix = "/api/v1/projects/", middle = "/issues/"
-        guard path.utf8.starts(with: prefix.utf8) else { return nil }
-        let rest = path.utf8.dropFirst(prefix.utf8.count)
-        guard let idEnd = rest.firstIndex(where: { !isDigit($0) }), idEnd > rest.startIndex,
-            rest[idEnd...].starts(with: middle.utf8)
-        else { return nil }
-        let ref = rest[idEnd...].dropFirst(middle.utf8.count)
-        guard !ref.isEmpty, ref.allSatisfy(isDigit) else { return nil }
-        return (Substring(rest[..<idEnd]), Substring(ref))
+        var path = path
+        guard let (idStart, idEnd, refStart) = path.withUTF8({ Self.issueReadRanges($0) }) else { return nil }
+        let utf8 = path.utf8
+        let at = { (offset: Int) in utf8.index(utf8.startIndex, offsetBy: offset) }
+        return (Substring(utf8[at(idStart)..<at(idEnd)]), Substring(utf8[at(refStart)...]))
+    }
+
+    private static let prefix = Array("/api/v1/projects/".utf8), middle = Array("/issues/".utf8)
+
+    /// The byte offsets of `id` (start, end) and of `ref` (start; it runs to the end) in such a path.
+    private static func issueReadRanges(_ p: UnsafeBufferPointer<UInt8>) -> (Int, Int, Int)? {
+        guard p.count > prefix.count, p.starts(with: prefix) else { return nil }
+        var i = prefix.count
+        while i < p.count, isDigit(p[i]) { i += 1 }
+        let idEnd = i
+        guard idEnd > prefix.count, p.count > idEnd + middle.count, UnsafeBufferPointer(rebasing: p[idEnd...]).starts(with: middle) else {
+            return nil
+        }
+        let refStart = idEnd + middle.count
+        for j in refStart..<p.count where !isDigit(p[j]) { return nil }
+        return (prefix.count, idEnd, refStart)
     }
 
     private static func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }

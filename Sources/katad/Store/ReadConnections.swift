@@ -13,34 +13,50 @@ import Synchronization
 /// When every connection is busy (more concurrent callers than connections, which the cooperative pool's
 /// size keeps rare), the read goes to the pool's own readers instead of waiting here.
 final class ReadConnections: Sendable {
-    private let free: Mutex<[DatabaseQueue]>
+    private let free: Mutex<[Connection]>
     private let overflow: any DatabaseReader
+
+    /// One read-only connection and the `PreparedRead` statements prepared on it. Only the caller that
+    /// took it from the free list touches it, until it puts it back.
+    private final class Connection: @unchecked Sendable {
+        let queue: DatabaseQueue
+        var prepared: [Int: Statement] = [:]
+
+        init(_ queue: DatabaseQueue) { self.queue = queue }
+
+        func statement(_ read: PreparedRead, _ db: Database) throws -> Statement {
+            if let statement = prepared[read.key] { return statement }
+            let statement = try db.makeStatement(sql: read.sql)
+            prepared[read.key] = statement
+            return statement
+        }
+    }
 
     /// Opens `count` read-only connections on the database file at `path`.
     init(path: String, count: Int, configuration: Configuration, overflow: any DatabaseReader) throws {
         var config = configuration
         config.readonly = true
         config.label = "kata.read"
-        free = Mutex(try (0..<count).map { _ in try DatabaseQueue(path: path, configuration: config) })
+        free = Mutex(try (0..<count).map { _ in Connection(try DatabaseQueue(path: path, configuration: config)) })
         self.overflow = overflow
     }
 
     func read<T>(_ body: (Database) throws -> T) throws -> T {
-        try onConnection { db in try Self.inReadTransaction(db, body) }
-    }
-
-    /// Runs `body`, which runs one statement, without a transaction around it (see `Store.readStatement`).
-    func readStatement<T>(_ body: (Database) throws -> T) throws -> T {
-        try onConnection(body)
-    }
-
-    /// Runs `body` on a free connection, or on the pool's readers when none is free.
-    private func onConnection<T>(_ body: (Database) throws -> T) throws -> T {
         guard let connection = free.withLock({ $0.popLast() }) else {
-            return try overflow.unsafeRead(body)
+            return try overflow.unsafeRead { db in try Self.inReadTransaction(db, body) }
         }
         defer { free.withLock { $0.append(connection) } }
-        return try connection.inDatabase(body)
+        return try connection.queue.inDatabase { db in try Self.inReadTransaction(db, body) }
+    }
+
+    /// Runs `read`'s statement through `body`, without a transaction around it (see `Store.readStatement`),
+    /// on a free connection, or on the pool's readers when none is free.
+    func readStatement<T>(_ read: PreparedRead, _ body: (Statement) throws -> T) throws -> T {
+        guard let connection = free.withLock({ $0.popLast() }) else {
+            return try overflow.unsafeRead { db in try body(db.cachedStatement(sql: read.sql)) }
+        }
+        defer { free.withLock { $0.append(connection) } }
+        return try connection.queue.inDatabase { db in try body(connection.statement(read, db)) }
     }
 
     /// Runs `body` in a deferred transaction with cached statements, rolled back if it throws.
@@ -55,4 +71,13 @@ final class ReadConnections: Sendable {
             throw error
         }
     }
+}
+
+/// A statement of one of the API's most frequent reads, which each read connection prepares once and keeps
+/// (`ReadConnections.readStatement`). GRDB's statement cache is keyed by the SQL text, and hashing a long
+/// statement's text at every read cost as many instructions as a tenth of that read's SQLite work.
+struct PreparedRead: Sendable {
+    /// Tells the statements apart: unique among `PreparedRead`s.
+    let key: Int
+    let sql: String
 }

@@ -85,7 +85,7 @@ extension Store {
     /// anything else through `issueDetail`.
     func issueDetailJSON(projectId: Int64, ref: String, comments: Bool, events: Bool) async throws -> [UInt8] {
         if !comments, !events, case .number(let n)? = try? IssueReference.parse(ref),
-            let bytes = try readStatement({ db in try Store.unlinkedIssueJSON(db, projectId: projectId, number: n) })
+            let bytes = try readStatement(Store.unlinkedIssue, { statement in try Store.unlinkedIssueJSON(statement, projectId: projectId, number: n) })
         {
             return bytes
         }
@@ -116,8 +116,8 @@ extension Store {
     /// has links (or there is no such issue), for the path of `issueDetail`. Most issues have no links, and
     /// one statement is its own snapshot, so this needs neither the transaction nor the label and link
     /// queries, which together cost about as much as the issue's own row.
-    static func unlinkedIssueJSON(_ db: Database, projectId: Int64, number: Int64) throws -> [UInt8]? {
-        let cursor = try ColumnCursor(db.cachedStatement(sql: unlinkedIssueSQL), arguments: [projectId, number]) { s -> [UInt8]? in
+    static func unlinkedIssueJSON(_ statement: Statement, projectId: Int64, number: Int64) throws -> [UInt8]? {
+        let cursor = try ColumnCursor(statement, arguments: [projectId, number]) { s -> [UInt8]? in
             guard Int64(sqliteStatement: s, index: IssueRow.columnCount + 1) == 0 else { return nil }
             var w = JSONWriter(capacity: 1024)
             var first = true
@@ -135,7 +135,7 @@ extension Store {
     /// The statement of `unlinkedIssueJSON`: the issue's columns, its labels joined by U+001F, and whether
     /// any link names it. Outgoing links are asked for one kind at a time: `kind IN (…)` builds a temporary
     /// b-tree of the list at every run of the statement.
-    static let unlinkedIssueSQL = """
+    static let unlinkedIssue = PreparedRead(key: 1, sql: """
         SELECT \(IssueRow.columns),
             (SELECT group_concat(label, char(31)) FROM issue_labels WHERE issue_id = i.id),
             EXISTS (SELECT 1 FROM links k WHERE k.kind = 'parent' AND k.from_issue_id = i.id)
@@ -144,7 +144,7 @@ extension Store {
                 OR EXISTS (SELECT 1 FROM links k WHERE k.to_issue_id = i.id)
         FROM issues i JOIN projects p ON p.id = i.project_id
         WHERE i.project_id = ? AND i.number = ? AND p.hidden = 0
-        """
+        """)
 
     /// One issue by ULID or unique short id, in any project.
     func issueDetailAnywhere(ref: String, comments: Bool, events: Bool) async throws -> IssueDetailAnswer {
