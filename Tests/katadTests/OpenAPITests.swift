@@ -21,7 +21,7 @@ import Yams
     }
 
     static func router(policy: AuthPolicy = .open) throws -> Router<KataRequestContext> {
-        DaemonServer.apiRouter(try services(policy: policy), listener: listener)
+        DaemonServer.apiRouter(try services(policy: policy))
     }
 
     /// The repository's `api/openapi.json` (this file is `Tests/katadTests/OpenAPITests.swift`).

@@ -108,7 +108,7 @@ enum IssueRoutes {
         }
     }
 
-    /// The path of `show` (`PreRoutedResponder` finds it in front of the router).
+    /// The path of `show` (`APIResponder` finds it in front of the router).
     static let showPath = "/api/v1/projects/{id}/issues/{ref}"
 
     /// `GET /api/v1/projects/{id}/issues/{ref}`: one issue with its links, and its comments and events when

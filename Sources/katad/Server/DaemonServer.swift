@@ -36,11 +36,10 @@ struct DaemonServer {
         return TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
     }
 
-    /// The API router for one listener.
-    static func apiRouter(_ s: APIServices, listener: ListenerInfo) -> Router<KataRequestContext> {
+    /// The API router (`APIResponder` stamps each request's listener before it).
+    static func apiRouter(_ s: APIServices) -> Router<KataRequestContext> {
         let router = Router(context: KataRequestContext.self)
         router.add(middleware: ErrorEnvelopeMiddleware())
-        router.add(middleware: ListenerMiddleware(listener: listener))
         router.add(middleware: BrowserDefenseMiddleware())
         router.add(middleware: AuthMiddleware(policy: s.authPolicy, throttle: s.throttle, store: s.store, usage: s.tokenUsage))
         SystemRoutes.add(to: router, s)
@@ -57,9 +56,9 @@ struct DaemonServer {
         return router
     }
 
-    /// What serves one API listener: its router, with the most frequent read found in front of it.
-    static func apiResponder(_ s: APIServices, listener: ListenerInfo) -> PreRoutedResponder {
-        PreRoutedResponder(router: apiRouter(s, listener: listener), services: s)
+    /// What serves one API listener (see `APIResponder`).
+    static func apiResponder(_ s: APIServices, listener: ListenerInfo) -> APIResponder {
+        APIResponder(router: apiRouter(s), listener: listener, services: s)
     }
 
     /// The admin socket's router: administration routes only.

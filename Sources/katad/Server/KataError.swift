@@ -39,6 +39,9 @@ struct KataError: Error, HTTPResponseError, Sendable {
 
 /// Building JSON responses.
 enum JSONResponse {
+    /// Built once: setting a field checks its value byte by byte.
+    static let jsonHeaders: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+
     static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
         make(bytes: KataJSON.fastBytes(value) ?? Array((try? KataJSON.encoder().encode(value)) ?? Data("{}".utf8)), status: status)
     }
@@ -46,8 +49,7 @@ enum JSONResponse {
     /// A response of JSON bytes already written.
     static func make(bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
         let buffer = ByteBuffer(bytes: bytes)
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json; charset=utf-8"
+        var headers = jsonHeaders
         headers[.contentLength] = String(buffer.readableBytes)
         return Response(status: status, headers: headers, body: .init(byteBuffer: buffer))
     }

@@ -147,6 +147,8 @@ enum IssueReference: Equatable {
 
     /// Parses a reference (without a `project#` prefix); the error says which forms exist.
     static func parse(_ raw: String) throws -> IssueReference {
+        // The usual case, a bare number, without trimming or copying.
+        if !raw.isEmpty, raw.utf8.count <= 18, raw.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let n = Int64(raw), n > 0 { return .number(n) }
         var text = Validation.trimmed(raw)
         if text.hasPrefix("#") { text.removeFirst() }
         if !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {

@@ -15,14 +15,15 @@ struct AuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         if Self.openPaths.contains(path) { return try await next(request, context) }
-        let peer = Self.peer(context)
-        if request.headers[.authorization] != nil, let wait = throttle.retryAfter(peer: peer) {
+        // The peer only matters to a request with credentials (throttling); most local requests have none.
+        let peer = request.headers[.authorization] == nil ? nil : Self.peer(context)
+        if let peer, let wait = throttle.retryAfter(peer: peer) {
             var e = KataError(429, .tooManyAttempts, "too many failed authentications from this peer; retry in \(wait) s")
             e.retryAfter = wait
             throw e
         }
         let principal = try await authenticate(request, peer: peer)
-        try authorize(request, principal: principal)
+        try authorize(request, path: path, principal: principal)
         if principal == .local, Self.isAuthAdministration(path), isTrusted(context.listener) {
             // Behind a trusted proxy the "local" caller is whoever the proxy lets in: token administration
             // needs a real credential there, never just the header.
@@ -36,7 +37,8 @@ struct AuthMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    func authenticate(_ request: Request, peer: String) async throws -> Principal {
+    /// `peer` is set whenever the request has an `Authorization` header (a failure is counted against it).
+    func authenticate(_ request: Request, peer: String?) async throws -> Principal {
         guard let given = Self.bearer(request.headers[.authorization]) else {
             if policy.token != nil || policy.identityMode {
                 throw KataError(
@@ -50,14 +52,13 @@ struct AuthMiddleware: RouterMiddleware {
             usage.touch(identity.id, at: Timestamp.now())
             return .token(identity)
         }
-        throttle.recordFailure(peer: peer)
+        if let peer { throttle.recordFailure(peer: peer) }
         throw KataError(
             403, .tokenInvalid, "the bearer token is not valid for this daemon (unknown, revoked or expired)",
             hint: "log in again with `kata auth login`, check KATA_AUTH_TOKEN, or ask an operator for a new token")
     }
 
-    func authorize(_ request: Request, principal: Principal) throws {
-        let path = request.uri.path
+    func authorize(_ request: Request, path: String, principal: Principal) throws {
         // Resolving a workspace binding changes nothing: it is a read sent as POST.
         let isRead = request.method == .get || request.method == .head || (request.method == .post && path == "/api/v1/projects/resolve")
         let isTokenRoute = Self.isAuthAdministration(path)

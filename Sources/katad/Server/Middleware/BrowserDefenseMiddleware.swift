@@ -12,14 +12,16 @@ struct BrowserDefenseMiddleware<Context: RequestContext>: RouterMiddleware {
                 403, .originForbidden, "requests from browsers (Origin: \(origin)) are refused",
                 hint: "call the API from kata or another non-browser client")
         }
+        let length = request.headers[.contentLength].flatMap { Int($0) }
+        let chunked = request.headers[.transferEncoding]?.lowercased().contains("chunked") == true
+        // Most requests (every read) declare no body: nothing more to check.
+        if length == nil && !chunked { return try await next(request, context) }
         // An import streams a JSONL file of any size (PortabilityRoutes bounds it); every other body is JSON ≤ 1 MiB.
         let isImport = request.uri.path == PortabilityRoutes.importPath
-        if !isImport, let length = request.headers[.contentLength].flatMap({ Int($0) }), length > RequestLimits.maxBody {
+        if !isImport, let length, length > RequestLimits.maxBody {
             throw KataError(413, .payloadTooLarge, "the request body is \(length) bytes; the limit is \(RequestLimits.maxBody) bytes (1 MiB)")
         }
-        let hasBody =
-            (request.headers[.contentLength].flatMap { Int($0) } ?? 0) > 0
-            || request.headers[.transferEncoding]?.lowercased().contains("chunked") == true
+        let hasBody = (length ?? 0) > 0 || chunked
         if hasBody, [.post, .put, .patch, .delete].contains(request.method) {
             let type = request.headers[.contentType]?.lowercased() ?? ""
             let base = type.split(separator: ";").first.map { Validation.trimmed(String($0)) } ?? ""

@@ -8,9 +8,9 @@ import Testing
 @testable import katad
 
 @Suite("Pre-routed issue reads")
-struct PreRoutedResponderTests {
+struct APIResponderTests {
     @Test func onlyAPathWithDigitsForBothParametersIsPreRouted() {
-        let match = PreRoutedResponder.issueReadParameters("/api/v1/projects/12/issues/345")
+        let match = APIResponder.issueReadParameters("/api/v1/projects/12/issues/345")
         #expect(match?.id == "12" && match?.ref == "345")
         for path in [
             "/api/v1/projects/12/issues", "/api/v1/projects/12/issues/", "/api/v1/projects/12/issues/345/",
@@ -18,7 +18,7 @@ struct PreRoutedResponderTests {
             "/api/v1/projects/12/issues/-1", "/api/v1/projects//issues/1", "/api/v1/projects/x/issues/1", "/api/v1/projects/12/issuesx/1",
             "/api/v1/projects/12", "/api/v1/issues/12", "/API/v1/projects/12/issues/1", "//api/v1/projects/12/issues/1",
         ] {
-            #expect(PreRoutedResponder.issueReadParameters(path) == nil, "\(path)")
+            #expect(APIResponder.issueReadParameters(path) == nil, "\(path)")
         }
     }
 

@@ -1,8 +1,9 @@
 import Hummingbird
 import HummingbirdCore
 
-/// The API's router, with its most frequent request, `GET /api/v1/projects/{id}/issues/{number}` (`kata
-/// show`, an agent reading its issue), matched in front of it.
+/// What serves one API listener: stamps the listener on each request's context, and hands the request to
+/// the router, except its most frequent request, `GET /api/v1/projects/{id}/issues/{number}` (`kata
+/// show`, an agent reading its issue), which is matched in front of the router.
 ///
 /// Hummingbird resolves every request's path in its trie before any middleware runs, walking the path by
 /// `Character`s: under reads of one issue that was about a tenth of katad's instructions per request
@@ -10,22 +11,25 @@ import HummingbirdCore
 /// to `issueRead`: the same handler as the router's route (`IssueRoutes.show`) behind the same middlewares,
 /// with the same parameters. Every other request, that path with anything but digits included, goes
 /// through the router as before.
-struct PreRoutedResponder: HTTPResponder {
+struct APIResponder: HTTPResponder {
     typealias Context = KataRequestContext
+    let listener: ListenerInfo
     let router: RouterResponder<Context>
     let issueRead: any HTTPResponder<Context>
 
     /// The router's responder, and `IssueRoutes.show` behind the router's middlewares.
-    init(router: Router<Context>, services: APIServices) {
+    init(router: Router<Context>, listener: ListenerInfo, services: APIServices) {
+        self.listener = listener
         self.router = router.buildResponder()
         issueRead = router.middlewares.constructResponder(finalResponder: CallbackResponder(callback: IssueRoutes.show(services)))
     }
 
     func respond(to request: Request, context: Context) async throws -> Response {
+        var context = context
+        context.listener = listener
         guard request.method == .get, let (id, ref) = Self.issueReadParameters(request.uri.path) else {
             return try await router.respond(to: request, context: context)
         }
-        var context = context
         context.coreContext.parameters = ["id": id, "ref": ref]
         context.coreContext.endpointPath.value = IssueRoutes.showPath
         return try await issueRead.respond(to: request, context: context)
