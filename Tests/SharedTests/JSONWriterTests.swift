@@ -44,6 +44,16 @@ struct JSONWriterTests {
         #expect(try KataJSON.encode(value) == expected, sourceLocation: sourceLocation)
     }
 
+    /// The writer grows its buffer as it goes: a writer that starts with room for one byte writes a
+    /// 40 KB issue exactly as the encoder does.
+    @Test func aWriterGrowsPastItsFirstCapacity() throws {
+        let issue = Self.issue(7, text: String(repeating: "long \"text\"\n", count: 3_000), optionals: true)
+        var w = JSONWriter(capacity: 1)
+        issue.write(to: &w)
+        #expect(w.bytes == Array(try KataJSON.encoder().encode(issue)))
+        #expect(w.bytes.count > 40_000)
+    }
+
     @Test func issuesWithAndWithoutOptionalsMatchJSONEncoder() throws {
         for (i, text) in Self.awkward.enumerated() {
             try expectSame(Self.issue(i, text: text, optionals: true))

@@ -5,36 +5,77 @@ import Foundation
 /// `null` where the `Encodable` conformance writes one, the same string escaping, no escaped slashes.
 /// `JSONEncoder` builds a tree of boxed values and converts every key on every call, which was the
 /// largest single cost of serving a read (bench/README.md, "Profile"). Tests compare both outputs.
-public struct JSONWriter {
-    public private(set) var bytes: [UInt8] = []
+public struct JSONWriter: ~Copyable {
+    /// The bytes written so far.
+    public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+    // A growable buffer written through a pointer: `Array`'s checks at every `append` of a byte or two
+    // were a third of the writing. Noncopyable, so the buffer has one owner, which frees it.
+    private var base: UnsafeMutablePointer<UInt8>
+    private var count = 0
+    private var capacity: Int
 
     public init(capacity: Int = 1024) {
-        bytes.reserveCapacity(capacity)
+        self.capacity = max(capacity, 64)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// Room for `n` more bytes.
+    @inline(__always) private mutating func reserve(_ n: Int) {
+        if count + n > capacity { grow(count + n) }
+    }
+
+    private mutating func grow(_ needed: Int) {
+        var next = capacity * 2
+        while next < needed { next *= 2 }
+        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: next)
+        bigger.update(from: base, count: count)
+        base.deallocate()
+        base = bigger
+        capacity = next
+    }
+
+    @inline(__always) private mutating func append(_ c: UInt8) {
+        reserve(1)
+        base[count] = c
+        count += 1
+    }
+
+    @inline(__always) private mutating func append(_ p: UnsafeBufferPointer<UInt8>) {
+        guard let start = p.baseAddress, !p.isEmpty else { return }
+        reserve(p.count)
+        (base + count).update(from: start, count: p.count)
+        count += p.count
+    }
+
+    @inline(__always) private mutating func append(_ s: StaticString) {
+        s.withUTF8Buffer { append($0) }
     }
 
     /// One structural character: `{ } [ ] , :`.
-    package mutating func byte(_ c: UInt8) { bytes.append(c) }
+    package mutating func byte(_ c: UInt8) { append(c) }
 
     /// `"key":`, preceded by a comma unless it is the object's first member. Keys are ASCII snake_case and
     /// every caller passes them in sorted order.
     package mutating func key(_ k: StaticString, first: inout Bool) {
-        if !first { bytes.append(UInt8(ascii: ",")) }
+        reserve(k.utf8CodeUnitCount + 4)
+        if !first { append(UInt8(ascii: ",")) }
         first = false
-        bytes.append(UInt8(ascii: "\""))
-        k.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
+        append(UInt8(ascii: "\""))
+        append(k)
+        append(UInt8(ascii: "\""))
+        append(UInt8(ascii: ":"))
     }
 
-    package mutating func null() { bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C]) }
+    package mutating func null() { append("null") }
 
-    mutating func bool(_ b: Bool) {
-        if b { bytes.append(contentsOf: [0x74, 0x72, 0x75, 0x65]) } else { bytes.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65]) }
-    }
+    mutating func bool(_ b: Bool) { append(b ? "true" : "false") }
 
     package mutating func int(_ v: Int64) {
         if v == 0 {
-            bytes.append(UInt8(ascii: "0"))
+            append(UInt8(ascii: "0"))
             return
         }
         var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
@@ -49,9 +90,10 @@ public struct JSONWriter {
                 count += 1
             }
         }
-        if v < 0 { bytes.append(UInt8(ascii: "-")) }
+        reserve(count + 1)
+        if v < 0 { append(UInt8(ascii: "-")) }
         withUnsafeBytes(of: &digits) { buf in
-            for i in stride(from: count - 1, through: 0, by: -1) { bytes.append(buf[i]) }
+            for i in stride(from: count - 1, through: 0, by: -1) { append(buf[i]) }
         }
     }
 
@@ -64,28 +106,33 @@ public struct JSONWriter {
 
     /// A JSON string from UTF-8 bytes (a text column read in place, say), escaped as `string(_:)` does.
     package mutating func string(utf8: UnsafeBufferPointer<UInt8>) {
-        bytes.append(UInt8(ascii: "\""))
+        reserve(utf8.count + 2)
+        append(UInt8(ascii: "\""))
         var start = 0
         for i in 0..<utf8.count {
             let c = utf8[i]
             if c >= 0x20 && c != 0x22 && c != 0x5C { continue }
-            if start < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<i])) }
+            if start < i { append(UnsafeBufferPointer(rebasing: utf8[start..<i])) }
             start = i + 1
             switch c {
-            case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
-            case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
-            case 0x08: bytes.append(contentsOf: [0x5C, 0x62])
-            case 0x0C: bytes.append(contentsOf: [0x5C, 0x66])
-            case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
-            case 0x0D: bytes.append(contentsOf: [0x5C, 0x72])
-            case 0x09: bytes.append(contentsOf: [0x5C, 0x74])
+            case 0x22: append(#"\""#)
+            case 0x5C: append(#"\\"#)
+            case 0x08: append(#"\b"#)
+            case 0x0C: append(#"\f"#)
+            case 0x0A: append(#"\n"#)
+            case 0x0D: append(#"\r"#)
+            case 0x09: append(#"\t"#)
             default:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 0xF)]])
+                let hex: StaticString = "0123456789abcdef"
+                append(#"\u00"#)
+                hex.withUTF8Buffer { h in
+                    append(h[Int(c >> 4)])
+                    append(h[Int(c & 0xF)])
+                }
             }
         }
-        if start < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...])) }
-        bytes.append(UInt8(ascii: "\""))
+        if start < utf8.count { append(UnsafeBufferPointer(rebasing: utf8[start...])) }
+        append(UInt8(ascii: "\""))
     }
 
     mutating func string(_ s: String?) {
@@ -97,17 +144,23 @@ public struct JSONWriter {
     }
 
     mutating func array<T>(_ items: [T], _ each: (inout JSONWriter, T) -> Void) {
-        bytes.append(UInt8(ascii: "["))
+        append(UInt8(ascii: "["))
         for (i, item) in items.enumerated() {
-            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            if i > 0 { append(UInt8(ascii: ",")) }
             each(&self, item)
         }
-        bytes.append(UInt8(ascii: "]"))
+        append(UInt8(ascii: "]"))
     }
 
     /// Anything else, through `JSONEncoder` (the same output, the slow way).
+    private mutating func append(contentsOf data: Data) {
+        reserve(data.count)
+        for b in data { append(b) }
+    }
+
     mutating func encoded(_ value: some Encodable) {
-        bytes.append(contentsOf: (try? KataJSON.encoder().encode(value)) ?? Data("null".utf8))
+        let data = (try? KataJSON.encoder().encode(value)) ?? Data("null".utf8)
+        append(contentsOf: data)
     }
 
     package mutating func value(_ v: some JSONWritable) { v.write(to: &self) }
