@@ -71,6 +71,14 @@ struct ReadConnectionsTests {
         let detail = try await store.issueDetail(projectId: project.id, ref: "1", comments: true, events: true)
         #expect(detail.issue.uid == created.uid)
         #expect(detail.events?.map(\.type) == ["issue.created"])
+        // The one-statement read, on a read connection's own prepared statement, twice (prepared, then kept).
+        for _ in 0..<2 {
+            let json = try await store.issueDetailJSON(projectId: project.id, ref: "1", comments: false, events: false)
+            #expect(try KataJSON.decoder().decode(IssueDetailAnswer.self, from: Data(json)).issue.uid == created.uid)
+        }
+        await #expect(throws: KataError.self) {
+            _ = try await store.issueDetailJSON(projectId: project.id, ref: "2", comments: false, events: false)
+        }
     }
 }
 

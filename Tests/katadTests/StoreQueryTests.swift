@@ -496,7 +496,7 @@ struct ActivityIndexTests {
 
     @Test func migrationSixMakesBothActivityIndexesAscending() throws {
         let queue = try DatabaseQueue()
-        try queue.inDatabase { db in db.add(function: Migrations.reverseFunction) }
+        queue.inDatabase { db in db.add(function: Migrations.reverseFunction) }
         func flags() throws -> [[Bool]] {
             try queue.read { db in try [Self.descending(db, "issues_project_activity"), Self.descending(db, "issues_activity")] }
         }

@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 import Shared
 
 /// Filters of `GET …/issues` and `GET /issues`.
@@ -116,20 +117,31 @@ extension Store {
     /// has links (or there is no such issue), for the path of `issueDetail`. Most issues have no links, and
     /// one statement is its own snapshot, so this needs neither the transaction nor the label and link
     /// queries, which together cost about as much as the issue's own row.
+    ///
+    /// The statement is bound and stepped with SQLite's own calls (only this function runs it): GRDB's
+    /// argument array and cursor object cost a tenth of the read.
     static func unlinkedIssueJSON(_ statement: Statement, projectId: Int64, number: Int64) throws -> [UInt8]? {
-        let cursor = try ColumnCursor(statement, arguments: [projectId, number]) { s -> [UInt8]? in
-            guard Int64(sqliteStatement: s, index: IssueRow.columnCount + 1) == 0 else { return nil }
-            var w = JSONWriter(capacity: 1024)
-            var first = true
-            w.byte(UInt8(ascii: "{"))
-            w.key("issue", first: &first)
-            IssueRow.writeIssue(s, labelsColumn: IssueRow.columnCount, to: &w)
-            w.key("links", first: &first)
-            w.value(IssueLinks.none)
-            w.byte(UInt8(ascii: "}"))
-            return w.bytes
+        let s = statement.sqliteStatement
+        defer { sqlite3_reset(s) }
+        sqlite3_bind_int64(s, 1, projectId)
+        sqlite3_bind_int64(s, 2, number)
+        switch sqlite3_step(s) {
+        case SQLITE_DONE: return nil
+        case SQLITE_ROW: break
+        case let code:
+            let message = String(cString: sqlite3_errmsg(sqlite3_db_handle(s)))
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: statement.sql)
         }
-        return try cursor.next() ?? nil
+        guard sqlite3_column_int64(s, IssueRow.columnCount + 1) == 0 else { return nil }
+        var w = JSONWriter(capacity: 1024)
+        var first = true
+        w.byte(UInt8(ascii: "{"))
+        w.key("issue", first: &first)
+        IssueRow.writeIssue(s, labelsColumn: IssueRow.columnCount, to: &w)
+        w.key("links", first: &first)
+        w.value(IssueLinks.none)
+        w.byte(UInt8(ascii: "}"))
+        return w.bytes
     }
 
     /// The statement of `unlinkedIssueJSON`: the issue's columns, its labels joined by U+001F, and whether
