@@ -9,6 +9,11 @@ public struct JSONWriter: ~Copyable {
     /// The bytes written so far.
     public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
 
+    /// Calls `body` with the bytes written so far, in place.
+    public func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(start: base, count: count))
+    }
+
     // A growable buffer written through a pointer: `Array`'s checks at every `append` of a byte or two
     // were a third of the writing. Noncopyable, so the buffer has one owner, which frees it.
     private var base: UnsafeMutablePointer<UInt8>

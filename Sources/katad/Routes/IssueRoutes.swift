@@ -116,10 +116,13 @@ enum IssueRoutes {
     static func show(_ s: APIServices) -> @Sendable (Request, KataRequestContext) async throws -> Response {
         { request, context in
             let q = request.uri.queryParameters
-            return JSONResponse.make(
-                bytes: try await s.store.issueDetailJSON(
-                    projectId: try RequestDecoding.id(context, "id"), ref: RequestDecoding.text(context, "ref"),
-                    comments: flag(q["comments"]), events: flag(q["events"])))
+            let projectId = try RequestDecoding.id(context, "id")
+            let ref = RequestDecoding.text(context, "ref")
+            let comments = flag(q["comments"]), events = flag(q["events"])
+            if !comments, !events, let json = try s.store.unlinkedIssueJSON(projectId: projectId, ref: ref) {
+                return JSONResponse.make(buffer: json)
+            }
+            return JSONResponse.make(try await s.store.issueDetail(projectId: projectId, ref: ref, comments: comments, events: events))
         }
     }
 

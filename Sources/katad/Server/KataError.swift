@@ -48,7 +48,11 @@ enum JSONResponse {
 
     /// A response of JSON bytes already written.
     static func make(bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
-        let buffer = ByteBuffer(bytes: bytes)
+        make(buffer: ByteBuffer(bytes: bytes), status: status)
+    }
+
+    /// A response of JSON already written into a buffer.
+    static func make(buffer: ByteBuffer, status: HTTPResponse.Status = .ok) -> Response {
         var headers = jsonHeaders
         headers[.contentLength] = String(buffer.readableBytes)
         return Response(status: status, headers: headers, body: .init(byteBuffer: buffer))

@@ -1,5 +1,6 @@
 import GRDB
 import GRDBSQLite
+import NIOCore
 import Shared
 
 /// Filters of `GET …/issues` and `GET /issues`.
@@ -81,19 +82,12 @@ extension Store {
         }
     }
 
-    /// One issue of a project as the bytes of its JSON answer (`IssueDetailAnswer`, as `KataJSON` writes
-    /// it): `#N` without links, comments or events straight from one statement (`unlinkedIssueJSON`),
-    /// anything else through `issueDetail`.
-    func issueDetailJSON(projectId: Int64, ref: String, comments: Bool, events: Bool) async throws -> [UInt8] {
-        if !comments, !events, case .number(let n)? = try? IssueReference.parse(ref),
-            let bytes = try readStatement(Store.unlinkedIssue, { statement in try Store.unlinkedIssueJSON(statement, projectId: projectId, number: n) })
-        {
-            return bytes
-        }
-        let answer = try await issueDetail(projectId: projectId, ref: ref, comments: comments, events: events)
-        var w = JSONWriter()
-        answer.write(to: &w)
-        return w.bytes
+    /// `#N` of a project, without links, as the bytes of its JSON answer (`IssueDetailAnswer`, as
+    /// `KataJSON` writes it), read and written by one statement (`writeUnlinkedIssue`); nil for anything
+    /// else (another kind of reference, an issue with links, no such issue), which `issueDetail` answers.
+    func unlinkedIssueJSON(projectId: Int64, ref: String) throws -> ByteBuffer? {
+        guard case .number(let n)? = try? IssueReference.parse(ref) else { return nil }
+        return try readStatement(Store.unlinkedIssue) { s in try Store.writeUnlinkedIssue(s, projectId: projectId, number: n) }
     }
 
     /// One issue of a project, with links and optionally comments and events.
@@ -120,8 +114,7 @@ extension Store {
     ///
     /// The statement is bound and stepped with SQLite's own calls (only this function runs it): GRDB's
     /// argument array and cursor object cost a tenth of the read.
-    static func unlinkedIssueJSON(_ statement: Statement, projectId: Int64, number: Int64) throws -> [UInt8]? {
-        let s = statement.sqliteStatement
+    static func writeUnlinkedIssue(_ s: SQLiteStatement, projectId: Int64, number: Int64) throws -> ByteBuffer? {
         defer { sqlite3_reset(s) }
         sqlite3_bind_int64(s, 1, projectId)
         sqlite3_bind_int64(s, 2, number)
@@ -130,7 +123,7 @@ extension Store {
         case SQLITE_ROW: break
         case let code:
             let message = String(cString: sqlite3_errmsg(sqlite3_db_handle(s)))
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: statement.sql)
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: unlinkedIssue.sql)
         }
         guard sqlite3_column_int64(s, IssueRow.columnCount + 1) == 0 else { return nil }
         var w = JSONWriter(capacity: 1024)
@@ -141,10 +134,10 @@ extension Store {
         w.key("links", first: &first)
         w.value(IssueLinks.none)
         w.byte(UInt8(ascii: "}"))
-        return w.bytes
+        return w.withBytes { ByteBuffer(bytes: $0) }
     }
 
-    /// The statement of `unlinkedIssueJSON`: the issue's columns, its labels joined by U+001F, and whether
+    /// The statement of `writeUnlinkedIssue`: the issue's columns, its labels joined by U+001F, and whether
     /// any link names it. Outgoing links are asked for one kind at a time: `kind IN (…)` builds a temporary
     /// b-tree of the list at every run of the statement.
     static let unlinkedIssue = PreparedRead(key: 1, sql: """

@@ -104,9 +104,9 @@ struct Store: Sendable {
 
     /// Runs a read of one statement on the calling thread, without a transaction around it: a statement
     /// reads one snapshot by itself. For `body`s that run exactly one statement.
-    func readStatement<T>(_ read: PreparedRead, _ body: (Statement) throws -> T) throws -> T {
+    func readStatement<T>(_ read: PreparedRead, _ body: (SQLiteStatement) throws -> T) throws -> T {
         if let readers { return try readers.readStatement(read, body) }
-        return try writer.unsafeRead { db in try body(db.cachedStatement(sql: read.sql)) }
+        return try writer.unsafeRead { db in try body(db.cachedStatement(sql: read.sql).sqliteStatement) }
     }
 }
 
