@@ -158,14 +158,9 @@ public struct JSONWriter: ~Copyable {
     }
 
     /// Anything else, through `JSONEncoder` (the same output, the slow way).
-    private mutating func append(contentsOf data: Data) {
-        reserve(data.count)
-        for b in data { append(b) }
-    }
-
     mutating func encoded(_ value: some Encodable) {
         let data = (try? KataJSON.encoder().encode(value)) ?? Data("null".utf8)
-        append(contentsOf: data)
+        data.withUnsafeBytes { append($0.bindMemory(to: UInt8.self)) }
     }
 
     package mutating func value(_ v: some JSONWritable) { v.write(to: &self) }
