@@ -8,20 +8,22 @@ import HummingbirdCore
 /// Hummingbird resolves every request's path in its trie before any middleware runs, walking the path by
 /// `Character`s: under reads of one issue that was about a tenth of katad's instructions per request
 /// (callgrind, bench/README.md). Here a path of exactly that shape (both parameters digits) goes straight
-/// to `issueRead`: the same handler as the router's route (`IssueRoutes.show`) behind the same middlewares,
-/// with the same parameters. Every other request, that path with anything but digits included, goes
-/// through the router as before.
+/// to the same handler as the router's route (`IssueRoutes.show`) behind the same middlewares
+/// (`APIMiddlewares`, called directly), with the same parameters. Every other request, that path with
+/// anything but digits included, goes through the router as before.
 struct APIResponder: HTTPResponder {
     typealias Context = KataRequestContext
     let listener: ListenerInfo
     let router: RouterResponder<Context>
-    let issueRead: any HTTPResponder<Context>
+    let middlewares: APIMiddlewares
+    let issueRead: @Sendable (Request, Context) async throws -> Response
 
-    /// The router's responder, and `IssueRoutes.show` behind the router's middlewares.
-    init(router: Router<Context>, listener: ListenerInfo, services: APIServices) {
+    /// The router's responder, and `IssueRoutes.show` behind `middlewares`, the router's own.
+    init(router: Router<Context>, listener: ListenerInfo, middlewares: APIMiddlewares, services: APIServices) {
         self.listener = listener
         self.router = router.buildResponder()
-        issueRead = router.middlewares.constructResponder(finalResponder: CallbackResponder(callback: IssueRoutes.show(services)))
+        self.middlewares = middlewares
+        issueRead = IssueRoutes.show(services)
     }
 
     func respond(to request: Request, context: Context) async throws -> Response {
@@ -32,7 +34,7 @@ struct APIResponder: HTTPResponder {
         }
         context.coreContext.parameters = ["id": id, "ref": ref]
         context.coreContext.endpointPath.value = IssueRoutes.showPath
-        return try await issueRead.respond(to: request, context: context)
+        return try await middlewares.run(request, context: context, issueRead)
     }
 
     /// `id` and `ref` of a path `/api/v1/projects/{id}/issues/{ref}` whose two parameters are digits, or

@@ -36,12 +36,10 @@ struct DaemonServer {
         return TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
     }
 
-    /// The API router (`APIResponder` stamps each request's listener before it).
-    static func apiRouter(_ s: APIServices) -> Router<KataRequestContext> {
+    /// The API router (`APIResponder` stamps each request's listener before it), behind `middlewares`.
+    static func apiRouter(_ s: APIServices, middlewares: APIMiddlewares? = nil) -> Router<KataRequestContext> {
         let router = Router(context: KataRequestContext.self)
-        router.add(middleware: ErrorEnvelopeMiddleware())
-        router.add(middleware: BrowserDefenseMiddleware())
-        router.add(middleware: AuthMiddleware(policy: s.authPolicy, throttle: s.throttle, store: s.store, usage: s.tokenUsage))
+        (middlewares ?? APIMiddlewares(s)).add(to: router)
         SystemRoutes.add(to: router, s)
         OpenAPIRoutes.add(to: router, s)
         ProjectRoutes.add(to: router, s)
@@ -58,7 +56,8 @@ struct DaemonServer {
 
     /// What serves one API listener (see `APIResponder`).
     static func apiResponder(_ s: APIServices, listener: ListenerInfo) -> APIResponder {
-        APIResponder(router: apiRouter(s), listener: listener, services: s)
+        let middlewares = APIMiddlewares(s)
+        return APIResponder(router: apiRouter(s, middlewares: middlewares), listener: listener, middlewares: middlewares, services: s)
     }
 
     /// The admin socket's router: administration routes only.
