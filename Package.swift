@@ -29,6 +29,8 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
+        // One call SQLite's C API offers only as a variadic function (sqlite3_config), which Swift cannot call.
+        .target(name: "CSQLiteSetup", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(
             name: "Shared",
             dependencies: [
@@ -44,6 +46,7 @@ let package = Package(
             dependencies: [
                 "Shared",
                 "CArgon2",
+                "CSQLiteSetup",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
