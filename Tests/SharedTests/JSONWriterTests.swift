@@ -54,6 +54,37 @@ struct JSONWriterTests {
         #expect(w.bytes.count > 40_000)
     }
 
+    /// Strings are scanned eight bytes at a time: a byte to escape at any offset of a word, next to
+    /// non-ASCII bytes and at the ends of strings of every length around a word, is escaped as the encoder does.
+    @Test func everyByteToEscapeAtEveryOffsetMatches() throws {
+        let special: [Character] = ["\"", "\\", "\n", "\t", "\u{0}", "\u{1F}", "\u{7F}"]
+        for length in 1...19 {
+            for offset in 0..<length {
+                for c in special {
+                    var chars = Array(repeating: Character("a"), count: length)
+                    chars[offset] = c
+                    if offset + 1 < length { chars[offset + 1] = "é" }
+                    try expectSame(Self.issue(length, text: String(chars), optionals: false))
+                }
+            }
+        }
+    }
+
+    /// The word test against the byte-by-byte rule, on words with each byte value at each position.
+    @Test func theWordTestAgreesWithTheByteRule() {
+        for value in 0...255 {
+            for position in 0..<8 {
+                for filler: UInt8 in [0x41, 0x20, 0x7E, 0x80, 0xFF, 0x23, 0x5D] {
+                    var bytes = Array(repeating: filler, count: 8)
+                    bytes[position] = UInt8(value)
+                    let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                    let expected = bytes.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
+                    #expect(JSONWriter.hasByteToEscape(word) == expected, "\(bytes)")
+                }
+            }
+        }
+    }
+
     @Test func issuesWithAndWithoutOptionalsMatchJSONEncoder() throws {
         for (i, text) in Self.awkward.enumerated() {
             try expectSame(Self.issue(i, text: text, optionals: true))
