@@ -119,6 +119,8 @@ struct OneStatementReadTests {
         let blocker = try await f.create("Blocking issue", blocks: ["\(target.number)"])
         let parent = try await f.create("Parent issue")
         let child = try await f.create("Child issue", parent: "\(parent.number)")
+        let relatedTo = try await f.create("Related issue")
+        let relating = try await f.create("Relating issue", related: ["\(relatedTo.number)"])
         func fast(_ number: Int64) throws -> String? {
             try f.store.unlinkedIssueJSON(projectId: f.pid, ref: "\(number)").map { String(buffer: $0) }
         }
@@ -134,7 +136,7 @@ struct OneStatementReadTests {
             #expect(json == (try full(issue.number)))
         }
         #expect(try fast(plain.number)?.contains(#""labels":["alpha","mid","zeta"]"#) == true)
-        for linked in [target, blocker, parent, child] {
+        for linked in [target, blocker, parent, child, relatedTo, relating] {
             #expect(try fast(linked.number) == nil, "#\(linked.number) has links but was read without them")
         }
         #expect(try fast(999) == nil)
@@ -145,5 +147,19 @@ struct OneStatementReadTests {
         #expect(try await detail(target.number).links.blockedBy.map(\.number) == [blocker.number])
         #expect(try await detail(child.number).links.parent?.number == parent.number)
         #expect(try await detail(plain.number).issue.labels == ["alpha", "mid", "zeta"])
+        #expect(try await detail(relating.number).links.related.map(\.number) == [relatedTo.number])
+    }
+
+    /// Whether an issue has links is one search of `links_from` and one of `links_to` (migration v7), not
+    /// a search per kind or a scan of the links.
+    @Test func theLinkCheckSearchesOneIndexPerDirection() async throws {
+        let f = try await Fixture.make()
+        let plan = try await f.store.writer.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN \(Store.unlinkedIssue.sql)", arguments: [1, 1]).map { $0["detail"] as String }
+        }
+        let links = plan.filter { $0.contains(" k ") || $0.hasSuffix(" k") }
+        #expect(links.count == 2, "\(plan)")
+        #expect(links.contains { $0.contains("links_from") } && links.contains { $0.contains("links_to") }, "\(plan)")
+        #expect(!plan.contains { $0.hasPrefix("SCAN") }, "\(plan)")
     }
 }

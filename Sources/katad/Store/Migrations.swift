@@ -192,6 +192,13 @@ enum Migrations {
                     CREATE INDEX issues_activity ON issues(updated_at, id);
                     """)
         }
+        m.registerMigration("v7-links-from") { db in
+            // An issue's outgoing links by `from_issue_id` alone, whatever their kind. The unique
+            // `(kind, from_issue_id, to_issue_id)` index needs the kind first: asking whether an issue has
+            // any outgoing link took one search per kind, which was a tenth of the SQLite work of a read of
+            // one issue (`Store.unlinkedIssue`).
+            try db.execute(sql: "CREATE INDEX links_from ON links(from_issue_id)")
+        }
         return m
     }
 

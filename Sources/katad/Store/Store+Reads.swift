@@ -138,14 +138,11 @@ extension Store {
     }
 
     /// The statement of `writeUnlinkedIssue`: the issue's columns, its labels joined by U+001F, and whether
-    /// any link names it. Outgoing links are asked for one kind at a time: `kind IN (…)` builds a temporary
-    /// b-tree of the list at every run of the statement.
+    /// any link names it (one search of `links_from`, one of `links_to`).
     static let unlinkedIssue = PreparedRead(key: 1, sql: """
         SELECT \(IssueRow.columns),
             (SELECT group_concat(label, char(31)) FROM issue_labels WHERE issue_id = i.id),
-            EXISTS (SELECT 1 FROM links k WHERE k.kind = 'parent' AND k.from_issue_id = i.id)
-                OR EXISTS (SELECT 1 FROM links k WHERE k.kind = 'blocks' AND k.from_issue_id = i.id)
-                OR EXISTS (SELECT 1 FROM links k WHERE k.kind = 'related' AND k.from_issue_id = i.id)
+            EXISTS (SELECT 1 FROM links k WHERE k.from_issue_id = i.id)
                 OR EXISTS (SELECT 1 FROM links k WHERE k.to_issue_id = i.id)
         FROM issues i JOIN projects p ON p.id = i.project_id
         WHERE i.project_id = ? AND i.number = ? AND p.hidden = 0
