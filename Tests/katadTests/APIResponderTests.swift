@@ -30,7 +30,7 @@ struct APIResponderTests {
             let created = try await client.send(
                 .post, "/api/v1/projects/\(pid)/issues", json: #"{"title":"Read me","body":"a \"quoted\" body","labels":["b","a"]}"#)
             #expect(created.status == .created, "\(created.text)")
-            for query in ["", "?comments=true", "?events=true&comments=true"] {
+            for query in ["", "?comments=true", "?events=true&comments=true", "?comments=0&other=1"] {
                 let fast = try await client.send(.get, "/api/v1/projects/\(pid)/issues/1\(query)")
                 let routed = try await client.send(.get, "/api/v1/projects/\(pid)/issues/%31\(query)")
                 #expect(fast.status == .ok && routed.status == .ok, "\(fast.text) \(routed.text)")
@@ -42,6 +42,12 @@ struct APIResponderTests {
             #expect(missing.text == (try await client.send(.get, "/api/v1/projects/\(pid)/issues/%399")).text)
             let noProject = try await client.send(.get, "/api/v1/projects/999/issues/1")
             try expectEnvelope(noProject, status: 404, code: "project_not_found")
+            // Ids that are digits but no project id (zero, past Int64) get the router's refusal.
+            for id in ["0", "99999999999999999999"] {
+                let refused = try await client.send(.get, "/api/v1/projects/\(id)/issues/1")
+                try expectEnvelope(refused, status: 404, code: "project_not_found")
+                #expect(refused.text.contains("no project with id \(id)"), "\(refused.text)")
+            }
             // Methods other than GET still go to the router.
             let delete = try await client.send(.delete, "/api/v1/projects/\(pid)/issues/1")
             #expect(delete.status != .ok, "\(delete.text)")

@@ -115,15 +115,23 @@ enum IssueRoutes {
     /// asked (`kata show`).
     static func show(_ s: APIServices) -> @Sendable (Request, KataRequestContext) async throws -> Response {
         { request, context in
-            let q = request.uri.queryParameters
-            let projectId = try RequestDecoding.id(context, "id")
-            let ref = RequestDecoding.text(context, "ref")
-            let comments = flag(q["comments"]), events = flag(q["events"])
-            if !comments, !events, let json = try s.store.unlinkedIssueJSON(projectId: projectId, ref: ref) {
-                return JSONResponse.make(buffer: json)
-            }
-            return JSONResponse.make(try await s.store.issueDetail(projectId: projectId, ref: ref, comments: comments, events: events))
+            try await show(s, request, projectId: try RequestDecoding.id(context, "id"), ref: RequestDecoding.text(context, "ref"))
         }
+    }
+
+    /// `GET /api/v1/projects/{id}/issues/{ref}` once its parameters are decoded: by the router's route above,
+    /// or by `APIResponder`, which finds them in the path itself.
+    static func show(_ s: APIServices, _ request: Request, projectId: Int64, ref: String) async throws -> Response {
+        var comments = false, events = false
+        if request.uri.query != nil {
+            let q = request.uri.queryParameters
+            comments = flag(q["comments"])
+            events = flag(q["events"])
+        }
+        if !comments, !events, let json = try s.store.unlinkedIssueJSON(projectId: projectId, ref: ref) {
+            return JSONResponse.make(buffer: json)
+        }
+        return JSONResponse.make(try await s.store.issueDetail(projectId: projectId, ref: ref, comments: comments, events: events))
     }
 
     static func flag(_ value: Substring?) -> Bool {

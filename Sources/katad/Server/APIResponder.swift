@@ -9,32 +9,38 @@ import HummingbirdCore
 /// `Character`s: under reads of one issue that was about a tenth of katad's instructions per request
 /// (callgrind, bench/README.md). Here a path of exactly that shape (both parameters digits) goes straight
 /// to the same handler as the router's route (`IssueRoutes.show`) behind the same middlewares
-/// (`APIMiddlewares`, called directly), with the same parameters. Every other request, that path with
+/// (`APIMiddlewares`, called directly), with the same parameters as arguments. Every other request, that path with
 /// anything but digits included, goes through the router as before.
 struct APIResponder: HTTPResponder {
     typealias Context = KataRequestContext
     let listener: ListenerInfo
     let router: RouterResponder<Context>
     let middlewares: APIMiddlewares
-    let issueRead: @Sendable (Request, Context) async throws -> Response
+    let services: APIServices
 
-    /// The router's responder, and `IssueRoutes.show` behind `middlewares`, the router's own.
+    /// The router's responder; `middlewares` are the router's own.
     init(router: Router<Context>, listener: ListenerInfo, middlewares: APIMiddlewares, services: APIServices) {
         self.listener = listener
         self.router = router.buildResponder()
         self.middlewares = middlewares
-        issueRead = IssueRoutes.show(services)
+        self.services = services
     }
 
     func respond(to request: Request, context: Context) async throws -> Response {
         var context = context
         context.listener = listener
-        guard request.method == .get, let (id, ref) = Self.issueReadParameters(request.uri.path) else {
+        // An id that is not a positive Int64 (too many digits, zero) goes to the router, which refuses it.
+        guard request.method == .get, let (id, number) = Self.issueReadParameters(request.uri.path), let projectId = Int64(id), projectId > 0
+        else {
             return try await router.respond(to: request, context: context)
         }
-        context.coreContext.parameters = ["id": id, "ref": ref]
+        // The handler gets its parameters as arguments: Hummingbird's `FlatDictionary` of parameters, which
+        // is not specialized outside its module, hashed each key at every set and get.
         context.coreContext.endpointPath.value = IssueRoutes.showPath
-        return try await middlewares.run(request, context: context, issueRead)
+        let ref = String(number)
+        return try await middlewares.run(request, context: context) { request, _ in
+            try await IssueRoutes.show(services, request, projectId: projectId, ref: ref)
+        }
     }
 
     /// `id` and `ref` of a path `/api/v1/projects/{id}/issues/{ref}` whose two parameters are digits, or
