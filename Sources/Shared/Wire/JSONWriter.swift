@@ -65,8 +65,7 @@ public struct JSONWriter: ~Copyable {
     /// `"key":`, preceded by a comma unless it is the object's first member. Keys are ASCII snake_case and
     /// every caller passes them in sorted order.
     package mutating func key(_ k: StaticString, first: inout Bool) {
-        // One capacity check, then the bytes written in place: a member's name is a fifth of an issue's
-        // bytes and is written for every member of every answer.
+        // One capacity check, then the bytes written in place: this runs for every member of every answer.
         k.withUTF8Buffer { name in
             reserve(name.count + 4)
             var at = base + count
