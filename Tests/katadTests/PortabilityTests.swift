@@ -109,6 +109,15 @@ struct PortabilityTests {
         wrongType[issueLines[0]] = lines[issueLines[0]].replacingOccurrences(of: #""number":1,"#, with: #""number":"one","#)
         var unknownField = lines
         unknownField[issueLines[0]] = lines[issueLines[0]].replacingOccurrences(of: #""owner":null"#, with: #""owner":null,"priority":3"#)
+        // Short ids are looked up by their uid's tail: one that is not the tail could never be found.
+        let short0 = try #require(lines[issueLines[0]].firstMatch(of: /"short_id":"([0-9a-z]+)"/)?.1)
+        let foreignShort = String(uid1.suffix(5)).lowercased() == String(short0) ? "zzzzz" : String(uid1.suffix(5)).lowercased()
+        var shortNotTail = lines
+        shortNotTail[issueLines[0]] = lines[issueLines[0]].replacingOccurrences(
+            of: #""short_id":"\#(short0)""#, with: #""short_id":"\#(foreignShort)""#)
+        var shortUpper = lines
+        shortUpper[issueLines[0]] = lines[issueLines[0]].replacingOccurrences(
+            of: #""short_id":"\#(short0)""#, with: #""short_id":"\#(short0.uppercased())""#)
         var future = lines
         future[0] = lines[0].replacingOccurrences(of: #""export_version":1"#, with: #""export_version":2"#)
 
@@ -119,6 +128,8 @@ struct PortabilityTests {
             ("not JSON", joined(notJSON), Int64(commentLine + 1), nil, "not JSON"),
             ("wrong type", joined(wrongType), Int64(issueLines[0] + 1), "number", "must be an integer"),
             ("unknown field", joined(unknownField), Int64(issueLines[0] + 1), "priority", "no field `priority`"),
+            ("short id not the uid's tail", joined(shortNotTail), Int64(issueLines[0] + 1), "short_id", "is not the end of the issue's uid"),
+            ("short id in upper case", joined(shortUpper), Int64(issueLines[0] + 1), "short_id", "in lower case"),
             ("future version", joined(future), 1, "export_version", "newer than this katad"),
             ("not an export", "hello\n", 1, nil, "not JSON"),
             ("empty", "", 1, nil, "empty"),

@@ -145,6 +145,71 @@ struct StoreNumberingTests {
     }
 }
 
+@Suite("Store: short ids found by their uid's tail")
+struct ShortIdLookupTests {
+    /// An issue whose short id is exactly the reference wins over one whose longer short id merely ends
+    /// with it; the longer one is still found by its own.
+    @Test func anExactShortIdWinsOverALongerOneEndingWithIt() async throws {
+        let f = try await Fixture.make()
+        let a = try await f.create("Short")
+        let b = try await f.create("Longer")
+        try await f.store.writer.write { db in
+            try db.execute(sql: "UPDATE issues SET uid = ?, short_id = ? WHERE id = ?", arguments: [String(a.uid.prefix(21)) + "3WXYZ", "wxyz", a.id])
+            try db.execute(sql: "UPDATE issues SET uid = ?, short_id = ? WHERE id = ?", arguments: [String(b.uid.prefix(21)) + "4WXYZ", "4wxyz", b.id])
+            try db.execute(sql: "UPDATE issues SET uid_rev = kata_reverse(uid)")
+        }
+        #expect(try await f.detail("wxyz").issue.number == 1)
+        #expect(try await f.detail("4wxyz").issue.number == 2)
+        #expect(try await f.store.issueDetailAnywhere(ref: "wxyz", comments: false, events: false).issue.number == 1)
+        #expect(try await f.store.issueDetailAnywhere(ref: "4WXYZ", comments: false, events: false).issue.number == 2)
+    }
+
+    /// Short ids have no index of their own: a lookup searches `issues_uid_rev`, in a project and across them.
+    @Test func aShortIdLookupSearchesTheReversedUids() async throws {
+        let f = try await Fixture.make()
+        try await f.create("Anything")
+        let (indexes, plans) = try await f.store.writer.read { db in
+            let indexes = try String.fetchAll(db, sql: "SELECT name FROM pragma_index_list('issues')")
+            let (lo, hi) = Migrations.suffixRange("wxyz")
+            let plans = try [
+                ("\(IssueRow.select) WHERE i.uid_rev >= ? AND i.uid_rev < ? AND +i.project_id = ? ORDER BY i.number", [lo, hi, "1"]),
+                ("\(IssueRow.select) WHERE i.uid_rev >= ? AND i.uid_rev < ? AND p.hidden = 0 ORDER BY i.project_id, i.number", [lo, hi]),
+                ("SELECT EXISTS (SELECT 1 FROM issues WHERE uid_rev >= ? AND uid_rev < ? AND +project_id = ?)", [lo, hi, "1"]),
+            ].map { sql, args in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN \(sql)", arguments: StatementArguments(args)).map { $0["detail"] as String }.joined(separator: "; ")
+            }
+            return (indexes, plans)
+        }
+        #expect(!indexes.contains("issues_project_short"), "\(indexes)")
+        for plan in plans { #expect(plan.contains("issues_uid_rev") && !plan.contains("SCAN i ") && !plan.contains("SCAN issues"), "\(plan)") }
+    }
+
+    /// Migration v8 drops the `(project_id, short_id)` index, and turns a short id that is not its uid's
+    /// tail (only an edited import could have made one) into the tail of the same length.
+    @Test func migrationEightDropsTheIndexAndMakesEveryShortIdATail() throws {
+        let queue = try DatabaseQueue()
+        queue.inDatabase { db in db.add(function: Migrations.reverseFunction) }
+        try Migrations.migrator.migrate(queue, upTo: "v7-links-from")
+        let uids = ["01HZZZZZZZZZZZZZZZZZZZABCD", "01HZZZZZZZZZZZZZZZZZZZEFGH", "01HZZZZZZZZZZZZZZZZZZZ1JKM"]
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO projects(uid, name, created_at) VALUES ('01HZZZZZZZZZZZZZZZZZZZZZZZ', 'p', 't')")
+            for (n, (uid, short)) in zip(uids, ["abcd", "qqqq", "XX"]).enumerated() {
+                try db.execute(
+                    sql: """
+                        INSERT INTO issues(uid, project_id, number, short_id, title, status, author, created_at, updated_at, uid_rev)
+                        VALUES (?, 1, ?, ?, 't', 'open', 'a', 't', 't', kata_reverse(?))
+                        """, arguments: [uid, n + 1, short, uid])
+            }
+        }
+        func indexes() throws -> [String] { try queue.read { db in try String.fetchAll(db, sql: "SELECT name FROM pragma_index_list('issues')") } }
+        #expect(try indexes().contains("issues_project_short"))
+        try Migrations.migrator.migrate(queue)
+        let shortIds = try queue.read { db in try String.fetchAll(db, sql: "SELECT short_id FROM issues ORDER BY number") }
+        #expect(shortIds == ["abcd", "efgh", "1jkm"])
+        #expect(try !indexes().contains("issues_project_short"))
+    }
+}
+
 @Suite("Store: idempotency and look-alikes")
 struct StoreCreateRulesTests {
     @Test func sameKeySameContentReusesTheIssue() async throws {

@@ -182,14 +182,11 @@ extension Store {
             rows = try IssueRow.fetchAll(
                 db.cachedStatement(sql: "\(IssueRow.select) WHERE i.project_id = ? AND i.uid = ?"), arguments: [project.id, uid])
         case .shortId(let s):
-            let exact = try IssueRow.fetchAll(
-                db.cachedStatement(sql: "\(IssueRow.select) WHERE i.project_id = ? AND i.short_id = ?"), arguments: [project.id, s])
-            rows =
-                exact.count == 1
-                ? exact
-                : try IssueRow.fetchAll(
-                    db, sql: "\(IssueRow.select) WHERE i.uid_rev >= ? AND i.uid_rev < ? AND +i.project_id = ? ORDER BY i.number",
-                    arguments: [Migrations.suffixRange(s).lo, Migrations.suffixRange(s).hi, project.id])
+            let (lo, hi) = Migrations.suffixRange(s)
+            let tails = try IssueRow.fetchAll(
+                db.cachedStatement(sql: "\(IssueRow.select) WHERE i.uid_rev >= ? AND i.uid_rev < ? AND +i.project_id = ? ORDER BY i.number"),
+                arguments: [lo, hi, project.id])
+            rows = exactShortId(s, among: tails)
         }
         return try single(rows, ref: raw, project: project.name)
     }
@@ -205,16 +202,20 @@ extension Store {
         case .uid(let uid):
             rows = try IssueRow.fetchAll(db, sql: "\(IssueRow.select) WHERE i.uid = ? AND p.hidden = 0", arguments: [uid])
         case .shortId(let s):
-            let exact = try IssueRow.fetchAll(
-                db, sql: "\(IssueRow.select) WHERE i.short_id = ? AND p.hidden = 0", arguments: [s])
-            rows =
-                exact.count == 1
-                ? exact
-                : try IssueRow.fetchAll(
-                    db, sql: "\(IssueRow.select) WHERE i.uid_rev >= ? AND i.uid_rev < ? AND p.hidden = 0 ORDER BY i.project_id, i.number",
-                    arguments: [Migrations.suffixRange(s).lo, Migrations.suffixRange(s).hi])
+            let (lo, hi) = Migrations.suffixRange(s)
+            let tails = try IssueRow.fetchAll(
+                db, sql: "\(IssueRow.select) WHERE i.uid_rev >= ? AND i.uid_rev < ? AND p.hidden = 0 ORDER BY i.project_id, i.number",
+                arguments: [lo, hi])
+            rows = exactShortId(s, among: tails)
         }
         return try single(rows, ref: raw, project: nil)
+    }
+
+    /// Of the issues whose uids end with `shortId` (every short id is its uid's tail), the one whose short
+    /// id it is exactly, if only one is; otherwise all of them (none, one, or an ambiguous reference).
+    private static func exactShortId(_ shortId: String, among tails: [IssueRow]) -> [IssueRow] {
+        let exact = tails.filter { $0.shortId == shortId }
+        return exact.count == 1 ? exact : tails
     }
 
     private static func single(_ rows: [IssueRow], ref: String, project: String?) throws -> IssueRow {

@@ -199,6 +199,20 @@ enum Migrations {
             // one issue (`Store.unlinkedIssue`).
             try db.execute(sql: "CREATE INDEX links_from ON links(from_issue_id)")
         }
+        m.registerMigration("v8-short-ids-by-uid") { db in
+            // A short id is the tail of its issue's uid, so `issues_uid_rev` finds it (a prefix range of
+            // the reversed uid) and `(project_id, short_id)` was a second index of random keys: every create
+            // changed a leaf at a random place in both, and under steady creates those two indexes were
+            // more than half of the distinct pages each WAL checkpoint copied and synced. A short id that
+            // is not its uid's tail could only have come from an edited import file; it becomes the tail
+            // of the same length, so that lookups by short id still find every issue.
+            try db.execute(
+                sql: """
+                    UPDATE issues SET short_id = lower(substr(uid, -max(length(short_id), 4)))
+                     WHERE short_id <> lower(substr(uid, -max(length(short_id), 4)));
+                    DROP INDEX issues_project_short;
+                    """)
+        }
         return m
     }
 

@@ -86,7 +86,8 @@ extension Store {
         }
     }
 
-    /// The shortest lowercased ULID tail (at least 4) not shared with another issue's short id in the project.
+    /// The shortest lowercased ULID tail (at least 4) that no other uid of the project ends with. Every
+    /// short id is its uid's tail, so it is not another issue's short id either.
     static func shortId(_ db: Database, projectId: Int64, uid: String) throws -> String {
         let lower = uid.lowercased()
         var n = 4
@@ -97,14 +98,10 @@ extension Store {
                 n += 1
                 continue
             }
-            // Two indexed probes: an existing short id, or a uid of the project ending with the candidate.
-            // (`+project_id` keeps SQLite on the uid_rev index: on the project's index it reads every issue.)
+            // `+project_id` keeps SQLite on the uid_rev index: on a project index it would read every issue.
             let (lo, hi) = Migrations.suffixRange(candidate)
             let clash =
                 try Bool.fetchOne(
-                    db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM issues WHERE project_id = ? AND short_id = ?)"), arguments: [projectId, candidate])
-                ?? false
-                || Bool.fetchOne(
                     db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM issues WHERE uid_rev >= ? AND uid_rev < ? AND +project_id = ?)"),
                     arguments: [lo, hi, projectId]) ?? false
             if !clash { return candidate }

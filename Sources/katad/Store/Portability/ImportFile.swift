@@ -200,12 +200,25 @@ struct ImportValidator {
             }
             uniques[key, default: [:]][value] = number
         }
+        if table.kind == "issue", case .string(let uid)? = fields["uid"], case .string(let shortId)? = fields["short_id"] {
+            try Self.checkShortId(shortId, uid: uid, line: number)
+        }
         if table.authOnly { needsAdmin = true }
         if table.kind == "project", case .int(1)? = fields["hidden"], case .int(let id)? = fields["id"] {
             hiddenProjects.insert(id)
             needsAdmin = true
         }
         return fields
+    }
+
+    /// A short id is the lowercased tail of its issue's uid, 4 characters or more: lookups by short id
+    /// search the uids' tails (`issues_uid_rev`), so any other short id could never be found.
+    static func checkShortId(_ shortId: String, uid: String, line: Int) throws {
+        let tail = uid.lowercased()
+        guard shortId.utf8.count >= 4, shortId.utf8.count <= tail.utf8.count, shortId == shortId.lowercased(), tail.hasSuffix(shortId) else {
+            throw ImportProblem.at(
+                line, "short_id", "issue.short_id \(shortId) is not the end of the issue's uid \(uid) in lower case: a short id is the last 4 or more characters of the uid")
+        }
     }
 
     static func text(_ v: JSONValue?) -> String {
