@@ -31,6 +31,22 @@ struct WALCheckpointerTests {
         #expect(checkpointer.passes > 0)
     }
 
+    /// A pass that copied pages syncs the database file itself (SQLite syncs it only when a pass ends
+    /// with the whole WAL copied), so the writer's own checkpoint finds few pages left to write; a pass
+    /// that copied nothing does not sync.
+    @Test func aPassThatCopiedPagesSyncsTheDatabaseFile() async throws {
+        let (f, _, _) = try await diskStore()
+        let checkpointer = try #require(f.store.checkpointer)
+        for i in 1...20 { try await f.create("Sync me \(i)") }
+        #expect(await eventually { checkpointer.databaseSyncs > 0 }, "no pass synced the database file")
+        // Nothing new to copy: a pass that copies nothing leaves the count as it is.
+        try await Task.sleep(for: .milliseconds(100))
+        let (syncs, passes) = (checkpointer.databaseSyncs, checkpointer.passes)
+        checkpointer.committed()
+        #expect(await eventually { checkpointer.passes > passes }, "no pass ran")
+        #expect(checkpointer.databaseSyncs == syncs)
+    }
+
     /// The writer keeps its own, rarer, checkpoint: the WAL starts over instead of growing without bound.
     @Test func theWALStartsOverPastTheWritersThreshold() async throws {
         let (f, _, wal) = try await diskStore()
