@@ -5,6 +5,19 @@ import Testing
 
 @testable import katad
 
+/// Gives each issue a uid ending in `tail` and the short id `shortId`, and keeps
+/// the derived `uid_rev` true (uids never change in the product).
+private func setTails(_ f: Fixture, _ changes: [(issue: Shared.Issue, tail: String, shortId: String)]) async throws {
+    try await f.store.writer.write { db in
+        for c in changes {
+            try db.execute(
+                sql: "UPDATE issues SET uid = ?, short_id = ? WHERE id = ?",
+                arguments: [String(c.issue.uid.prefix(26 - c.tail.count)) + c.tail, c.shortId, c.issue.id])
+        }
+        try db.execute(sql: "UPDATE issues SET uid_rev = kata_reverse(uid)")
+    }
+}
+
 @Suite("Store: numbers, short ids, references")
 struct StoreNumberingTests {
     @Test func numbersAreDensePerProjectFromOne() async throws {
@@ -129,11 +142,7 @@ struct StoreNumberingTests {
         let a = try await f.create("First")
         let b = try await f.create("Second")
         // Make both ULIDs end in the same four characters, with five-character short ids.
-        try await f.store.writer.write { db in
-            try db.execute(sql: "UPDATE issues SET uid = ?, short_id = ? WHERE id = ?", arguments: [String(a.uid.prefix(21)) + "1WXYZ", "1wxyz", a.id])
-            try db.execute(sql: "UPDATE issues SET uid = ?, short_id = ? WHERE id = ?", arguments: [String(b.uid.prefix(21)) + "2WXYZ", "2wxyz", b.id])
-            try db.execute(sql: "UPDATE issues SET uid_rev = kata_reverse(uid)")  // uids never change in the product; keep the derived column true
-        }
+        try await setTails(f, [(a, "1WXYZ", "1wxyz"), (b, "2WXYZ", "2wxyz")])
         let error = await expectKataError(status: 409, code: "ambiguous_reference") { try await f.detail("wxyz") }
         guard case .array(let candidates)? = error?.envelope.error.data?["candidates"] else {
             Testing.Issue.record("no candidates listed")
@@ -155,11 +164,7 @@ struct ShortIdLookupTests {
         let f = try await Fixture.make()
         let a = try await f.create("Short")
         let b = try await f.create("Longer")
-        try await f.store.writer.write { db in
-            try db.execute(sql: "UPDATE issues SET uid = ?, short_id = ? WHERE id = ?", arguments: [String(a.uid.prefix(21)) + "3WXYZ", "wxyz", a.id])
-            try db.execute(sql: "UPDATE issues SET uid = ?, short_id = ? WHERE id = ?", arguments: [String(b.uid.prefix(21)) + "4WXYZ", "4wxyz", b.id])
-            try db.execute(sql: "UPDATE issues SET uid_rev = kata_reverse(uid)")
-        }
+        try await setTails(f, [(a, "3WXYZ", "wxyz"), (b, "4WXYZ", "4wxyz")])
         #expect(try await f.detail("wxyz").issue.number == 1)
         #expect(try await f.detail("4wxyz").issue.number == 2)
         #expect(try await f.store.issueDetailAnywhere(ref: "wxyz", comments: false, events: false).issue.number == 1)
